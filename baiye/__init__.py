@@ -1,0 +1,224 @@
+"""百业千店: the support-the-military merchant discount network."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from baiye import config as defaults
+from baiye.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config=None):
+    """Build the application: config in layers, then extensions, blueprints, errors, commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    from baiye.errors import register_errorhandlers
+    from baiye.cli import register_commands
+
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app, test_config):
+    app.config.from_object(defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'app.db'}"
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "RATELIMIT_STORAGE_URI", "TIMEZONE"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if app.config.get("DATABASE_URL"):
+        url = app.config["DATABASE_URL"]
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+    if str(app.config.get("BASE_URL", "")).startswith("https://"):
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+
+
+def instance_secret(instance):
+    """The secret key generated once into instance/, never a default in code."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL and a busy timeout on every SQLite connection, so readers never block the till."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def select_locale():
+    """?lang= or the remembered choice, then the browser's preference, else Chinese."""
+    choice = request.args.get("lang") or request.cookies.get("lang")
+    if choice in current_app.config["LANGUAGES"]:
+        return choice
+    if request.accept_languages.best_match(["zh_CN", "zh", "en"]) == "en":
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    import_models()
+    from baiye.accounts.models import User
+    from baiye.accounts.services import user_for_token
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id))
+
+    @login_manager.request_loader
+    def load_user_from_header(req):
+        header = req.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            g.bearer = True
+            return user_for_token(header[7:].strip())
+        return None
+
+
+MODEL_MODULES = ("baiye.accounts.models", "baiye.audit", "shops.models", "verification.models", "reports.models")
+
+
+def import_models():
+    """Every table is known to SQLAlchemy (and Alembic) before the first query."""
+    import importlib
+
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:
+                raise
+
+
+def register_blueprints(app):
+    from baiye.accounts.api import bp as accounts_api
+    from baiye.accounts.views import bp as accounts
+    from baiye.core_views import bp as core
+    from shops.api import bp as shops_api
+    from shops.views import bp as shops
+
+    for blueprint in (core, accounts, accounts_api, shops, shops_api):
+        app.register_blueprint(blueprint)
+
+    for optional in ("verification.views", "verification.api", "reports.views", "reports.api"):
+        register_optional(app, optional)
+
+
+def register_optional(app, module_name):
+    """Areas that are present register their blueprint; missing ones are skipped."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        return
+    app.register_blueprint(module.bp)
+
+
+def register_request_hooks(app):
+    @app.before_request
+    def check_csrf():
+        # Forms and cookie-signed-in API calls carry a CSRF token. Bearer-token calls are
+        # immune (browsers never attach the header); anonymous API calls must be JSON,
+        # which a cross-site form cannot send.
+        if request.method in ("GET", "HEAD", "OPTIONS") or app.config.get("WTF_CSRF_ENABLED") is False:
+            return
+        if request.path.startswith("/api/"):
+            if request.headers.get("Authorization", "").startswith("Bearer "):
+                return
+            if "_user_id" not in session:
+                return
+        csrf.protect()
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'",
+        )
+        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+        if request.is_secure or str(app.config.get("BASE_URL", "")).startswith("https://"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+
+def register_template_helpers(app):
+    from baiye import lists
+    from baiye.clock import local_date, utcnow
+    from baiye.formatting import register_filters
+
+    register_filters(app)
+    app.jinja_env.filters.update(category_label=lists.category_label, industry_label=lists.industry_label,
+                                 street_label=lists.street_label)
+
+    @app.context_processor
+    def inject():
+        from flask_babel import get_locale
+
+        return {
+            "lists": lists,
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "url_map_endpoints": app.view_functions,
+            "today": lambda: local_date(utcnow()),
+        }

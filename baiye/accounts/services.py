@@ -1,0 +1,96 @@
+"""Accounts: users, passwords and API tokens."""
+import hashlib
+import secrets
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from baiye.clock import utcnow
+from baiye.errors import DomainError, invalid
+from baiye.extensions import db
+
+from .models import ROLES, ApiToken, User
+
+# Checked against when the username is unknown, so both paths take the same time.
+_DUMMY_HASH = None
+
+
+def password_problems(password):
+    """Messages for a password that is too weak; empty when it is acceptable."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    problems = []
+    if len(password) < minimum:
+        problems.append(_("密码至少需要 %(n)d 位。", n=minimum))
+    elif password.isdigit() or password.isalpha():
+        problems.append(_("密码需同时包含字母和数字。"))
+    return problems
+
+
+def hash_password(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def username_taken(username):
+    return db.session.scalar(select(User.id).where(User.username == username)) is not None
+
+
+def create_user(username, password, role, shop=None, display_name=None):
+    """Add a user with a hashed password; the caller commits."""
+    if role not in ROLES:
+        raise invalid({"role": [_("未知角色。")]})
+    problems = password_problems(password) if password is not None else []
+    if problems:
+        raise invalid({"password": problems})
+    if username_taken(username):
+        raise DomainError("username_taken", _("用户名“%(u)s”已被使用。", u=username), 409,
+                          fields={"username": [_("该用户名已被使用。")]})
+    user = User(
+        username=username,
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        shop=shop,
+        display_name=display_name,
+    )
+    db.session.add(user)
+    return user
+
+
+def authenticate(username, password):
+    """The user these credentials belong to, or None."""
+    global _DUMMY_HASH
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.password_hash:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user, now=None):
+    """A new bearer token for the user; only its hash is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_digest(token), created_at=now,
+                            expires_at=now + current_app.config["API_TOKEN_TTL"]))
+    return token
+
+
+def user_for_token(token, now=None):
+    """The active user a bearer token belongs to, or None when unknown or expired."""
+    row = db.session.execute(
+        select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None or row.expires_at <= (now or utcnow()) or not row.User.is_active:
+        return None
+    return row.User

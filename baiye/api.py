@@ -1,0 +1,58 @@
+"""Plumbing shared by every JSON route: body loading, role checks, the OpenAPI registry."""
+from functools import wraps
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import EXCLUDE
+
+from baiye.errors import DomainError, forbidden, wants_json
+from baiye.extensions import login_manager
+
+API_PREFIX = "/api/v1"
+
+
+def json_body():
+    """The request's JSON object; {} when there is no body, 400 when it is not an object."""
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise DomainError("malformed_body", _("请求体必须是 JSON 对象。"), 400)
+    return data
+
+
+def load(schema, data=None, partial=False):
+    """Validate the body (or `data`) with a marshmallow schema into plain data."""
+    return schema.load(json_body() if data is None else data, unknown=EXCLUDE, partial=partial)
+
+
+def roles_required(*roles):
+    """Allow signed-in users of these roles (any role when none are named)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                if wants_json():
+                    raise DomainError("not_signed_in", _("请先登录。"), 401)
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                raise forbidden()
+            return view(*args, **kwargs)
+
+        wrapped.roles = roles
+        return wrapped
+
+    return decorator
+
+
+def doc(body=None, response=None, status=200, query=None, summary=None, auth=True):
+    """Record a route's schemas for the OpenAPI document."""
+
+    def decorator(view):
+        view.apidoc = {"body": body, "response": response, "status": status,
+                       "query": query, "summary": summary, "auth": auth}
+        return view
+
+    return decorator

@@ -1,0 +1,69 @@
+"""Safe defaults. Deployments override them in instance/config.py or the environment."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+TIMEZONE = "Asia/Shanghai"
+BABEL_DEFAULT_LOCALE = "zh_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+PASSWORD_HASH_METHOD = "scrypt"
+PASSWORD_MIN_LENGTH = 8
+API_TOKEN_TTL = timedelta(days=30)
+REMEMBER_COOKIE_DURATION = timedelta(days=365)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+# Secure cookies are switched on when BASE_URL is https (see create_app).
+WTF_CSRF_TIME_LIMIT = None
+
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_LOGIN = "10 per minute"
+RATELIMIT_REGISTER = "20 per hour"
+RATELIMIT_VERIFY = "120 per minute"
+
+VOID_WINDOW_MINUTES = 30
+BILL_CEILING_FEN = 10_000_000  # 100,000 yuan: anything above is a typo at a till
+PHONE_CODE_STEP_SECONDS = 30
+PHONE_CODE_GRACE_STEPS = 2
+RETENTION_MONTHS = 24
+
+# The programme's lists. Keys are stable (stored); labels are shown.
+INDUSTRIES = [
+    ("catering", _l("餐饮")),
+    ("retail", _l("零售")),
+    ("lodging", _l("住宿")),
+    ("health", _l("医疗健康")),
+    ("education", _l("教育培训")),
+    ("transport", _l("交通出行")),
+    ("tourism", _l("文化旅游")),
+    ("leisure", _l("休闲娱乐")),
+    ("services", _l("生活服务")),
+    ("auto", _l("汽车服务")),
+    ("telecom", _l("通信")),
+    ("finance", _l("金融")),
+    ("other", _l("其他")),
+]
+STREETS = [
+    ("chengguan", "城关街道"),
+    ("dongcheng", "东城街道"),
+    ("xicheng", "西城街道"),
+    ("nanhu", "南湖街道"),
+    ("beiyuan", "北苑街道"),
+    ("qingshan", "青山镇"),
+    ("hexi", "河西镇"),
+    ("lijia", "李家乡"),
+]
+CATEGORIES = [
+    ("active_duty", _l("现役军人")),
+    ("family", _l("军属")),
+    ("veteran", _l("退役军人")),
+    ("martyr_family", _l("烈士遗属")),
+]

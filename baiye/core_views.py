@@ -1,0 +1,34 @@
+from flask import Blueprint, jsonify, redirect, render_template, request
+from sqlalchemy import text
+
+from baiye.extensions import csrf, db
+
+from .accounts.views import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 — any database failure means unhealthy
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.get("/lang/<code>")
+def switch_language(code):
+    """Remember the chosen language (the cookie is set in the after-request hook)."""
+    target = safe_next(request.args.get("next")) or "/"
+    response = redirect(target)
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,25 @@
+"""Jinja filters for money, percentages and local times."""
+from baiye.clock import to_local
+
+
+def yuan(fen):
+    """Fen as a yuan string: 1234 -> '12.34'."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    fen = abs(int(fen))
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+def zhe(percent_off):
+    """Percent off as the Chinese 折 notation: 10 -> '9折', 15 -> '8.5折'."""
+    rest = 100 - int(percent_off)
+    return f"{rest // 10}.{rest % 10}折" if rest % 10 else f"{rest // 10}折"
+
+
+def local_time(moment, fmt="%Y-%m-%d %H:%M"):
+    return to_local(moment).strftime(fmt) if moment else ""
+
+
+def register_filters(app):
+    app.jinja_env.filters.update(yuan=yuan, zhe=zhe, local_time=local_time)

@@ -1,0 +1,35 @@
+"""Checks for Chinese identifiers shared by every area: phones and business licences."""
+import re
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+# GB 32100-2015 unified social credit code.
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def uscc_check_char(first17):
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def valid_licence(value):
+    """An 18-character unified social credit code with its check character, or a 15-digit registration number."""
+    value = value.strip().upper()
+    if re.fullmatch(r"\d{15}", value):
+        return True
+    return bool(USCC_RE.match(value)) and uscc_check_char(value[:17]) == value[17]
+
+
+def check_phone(value):
+    if not PHONE_RE.match(value.strip()):
+        raise ValidationError(_l("请输入11位手机号或带区号的固定电话。"))
+
+
+def check_licence(value):
+    if not valid_licence(value):
+        raise ValidationError(_l("营业执照号应为18位统一社会信用代码（或15位注册号），请核对。"))

@@ -1,0 +1,1 @@
+"""Shops, their staff and their offers."""

@@ -1,0 +1,212 @@
+"""Shop and offer operations. Plain functions: explicit actor and time, one error type."""
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from baiye import audit
+from baiye.accounts.services import create_user
+from baiye.clock import local_date, utcnow
+from baiye.errors import DomainError, forbidden, invalid, not_found
+from baiye.extensions import db
+
+from .models import Offer, Shop
+
+TRANSITIONS = {
+    "approve": ({"pending", "suspended"}, "approved"),
+    "reject": ({"pending"}, "rejected"),
+    "suspend": ({"approved"}, "suspended"),
+}
+
+
+def register_shop(data, now=None):
+    """A new pending shop and its owner account, from validated registration data."""
+    now = now or utcnow()
+    owner_data = data.pop("owner")
+    taken = db.session.scalar(select(Shop.id).where(
+        Shop.licence_no == data["licence_no"], Shop.status != "rejected"))
+    if taken:
+        raise DomainError("duplicate_shop", _("该营业执照号已登记过商户。"), 409,
+                          fields={"licence_no": [_("该营业执照号已登记过商户。")]})
+    shop = Shop(**data, status="pending", created_at=now)
+    db.session.add(shop)
+    db.session.flush()
+    owner = create_user(owner_data["username"], owner_data["password"], "owner", shop=shop)
+    db.session.flush()
+    audit.record(owner, "shop.register", shop, now=now, name=shop.name)
+    db.session.commit()
+    return shop
+
+
+def get_shop(shop_id):
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise not_found(_("找不到该商户。"))
+    return shop
+
+
+def can_manage(user, shop):
+    """Coordinators, and the shop's own staff."""
+    return user is not None and user.is_authenticated and (
+        user.role == "coordinator" or (user.role in ("owner", "cashier") and user.shop_id == shop.id))
+
+
+def visible_shop(shop_id, viewer):
+    """A shop as the viewer may see it: anyone sees approved ones; others only their own staff and coordinators."""
+    shop = get_shop(shop_id)
+    if shop.status != "approved" and not can_manage(viewer, shop):
+        raise not_found(_("找不到该商户。"))
+    return shop
+
+
+def change_status(shop, action, actor, reason=None, now=None):
+    """Approve, reject or suspend a shop, with a reason for the last two; audited."""
+    allowed_from, target = TRANSITIONS[action]
+    if action in ("reject", "suspend") and not (reason and reason.strip()):
+        raise invalid({"reason": [_("请填写原因。")]})
+    if shop.status not in allowed_from:
+        raise DomainError("invalid_transition",
+                          _("商户当前状态不能执行该操作。"), 409, status_from=shop.status)
+    now = now or utcnow()
+    shop.status = target
+    shop.status_reason = reason.strip() if reason else None
+    if target == "approved" and shop.approved_at is None:
+        shop.approved_at = now
+    audit.record(actor, f"shop.{action}", shop, now=now, reason=shop.status_reason)
+    db.session.commit()
+    return shop
+
+
+def require_owner(actor, shop):
+    if not (actor.role == "owner" and actor.shop_id == shop.id):
+        raise forbidden(_("只有本店店主可以执行此操作。"))
+
+
+def add_cashier(shop, actor, data, now=None):
+    """An owner adds a cashier account to their shop."""
+    require_owner(actor, shop)
+    user = create_user(data["username"], data["password"], "cashier", shop=shop,
+                       display_name=data.get("display_name"))
+    db.session.flush()
+    audit.record(actor, "staff.add", user, now=now, shop_id=shop.id)
+    db.session.commit()
+    return user
+
+
+def remove_cashier(shop, actor, user_id, now=None):
+    """Disable a cashier account (kept for the history of what it logged)."""
+    require_owner(actor, shop)
+    user = next((u for u in shop.staff if u.id == user_id and u.role == "cashier"), None)
+    if user is None:
+        raise not_found(_("找不到该收银员。"))
+    user.is_disabled = True
+    audit.record(actor, "staff.disable", user, now=now, shop_id=shop.id)
+    db.session.commit()
+    return user
+
+
+def create_offer(shop, actor, data, now=None):
+    require_owner(actor, shop)
+    offer = Offer(shop=shop, **data)
+    db.session.add(offer)
+    db.session.flush()
+    audit.record(actor, "offer.create", offer, now=now, shop_id=shop.id)
+    db.session.commit()
+    return offer
+
+
+def offer_problems(data):
+    """Rules across an offer's fields: {field: [message]} (empty when consistent)."""
+    problems = {}
+    kind, value = data.get("kind"), data.get("value")
+    if kind == "percent_off" and (value is None or not 1 <= value <= 99):
+        problems["value"] = [_("折扣比例应为1–99（例如10表示9折）。")]
+    if kind == "amount_off" and (value is None or value <= 0):
+        problems["value"] = [_("立减金额必须大于0。")]
+    starts, ends = data.get("starts_on"), data.get("ends_on")
+    if starts and ends and ends < starts:
+        problems["ends_on"] = [_("结束日期不能早于开始日期。")]
+    return problems
+
+
+def get_offer(offer_id):
+    offer = db.session.get(Offer, offer_id)
+    if offer is None:
+        raise not_found(_("找不到该优惠。"))
+    return offer
+
+
+def update_offer(offer, actor, data, now=None):
+    """Change an offer's fields; checks that span fields are made on the merged result."""
+    require_owner(actor, offer.shop)
+    merged = {
+        "kind": data.get("kind", offer.kind),
+        "value": data.get("value", offer.value),
+        "starts_on": data.get("starts_on", offer.starts_on),
+        "ends_on": data.get("ends_on", offer.ends_on),
+    }
+    problems = offer_problems(merged)
+    if problems:
+        raise invalid(problems)
+    for key, value in data.items():
+        setattr(offer, key, value)
+    audit.record(actor, "offer.update", offer, now=now, fields=sorted(data))
+    db.session.commit()
+    return offer
+
+
+def deactivate_offer(offer, actor, now=None):
+    """Offers are never deleted: redemptions keep pointing at them."""
+    require_owner(actor, offer.shop)
+    offer.is_active = False
+    audit.record(actor, "offer.deactivate", offer, now=now)
+    db.session.commit()
+    return offer
+
+
+def current_offers(shop, day=None, category=None):
+    """The shop's offers running today (and for a category, those it takes)."""
+    day = day or local_date(utcnow())
+    return [o for o in shop.offers if o.current_on(day) and (category is None or o.takes(category))]
+
+
+def _offer_running(day):
+    return (Offer.is_active.is_(True) & (Offer.starts_on <= day)
+            & (or_(Offer.ends_on.is_(None), Offer.ends_on >= day)))
+
+
+def directory(industry=None, street=None, category=None, q=None, page=1, per_page=50, now=None):
+    """Approved shops matching the filters, with their offers loaded; (items, total)."""
+    day = local_date(now or utcnow())
+    query = select(Shop).where(Shop.status == "approved")
+    if industry:
+        query = query.where(Shop.industry == industry)
+    if street:
+        query = query.where(Shop.street == street)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Shop.name.ilike(like), Shop.address.ilike(like),
+                                Shop.offers.any(Offer.title.ilike(like))))
+    if category:
+        query = query.where(Shop.offers.any(_offer_running(day) & or_(
+            Offer.categories == "", ("," + Offer.categories + ",").like(f"%,{category},%"))))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(selectinload(Shop.offers)).order_by(Shop.name, Shop.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return items, total
+
+
+def shops_by_status(status=None):
+    query = select(Shop).order_by(Shop.created_at.desc())
+    if status:
+        query = query.where(Shop.status == status)
+    return db.session.scalars(query).all()
+
+
+def status_counts():
+    """How many shops are in each status (every status present, zero included)."""
+    rows = db.session.execute(select(Shop.status, func.count()).group_by(Shop.status)).all()
+    counts = dict.fromkeys(("pending", "approved", "suspended", "rejected"), 0)
+    counts.update({status: n for status, n in rows})
+    return counts

@@ -1,0 +1,155 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from baiye.accounts.views import start_session
+from baiye.api import roles_required
+from baiye.clock import local_date, utcnow
+from baiye.forms import submit, validate_with
+from baiye.extensions import limiter
+
+from . import services
+from .forms import OfferForm, ReasonForm, RegisterForm, StaffForm
+from .schemas import DirectoryQuerySchema, OfferInputSchema, ShopRegistrationSchema, StaffSchema
+
+bp = Blueprint("shops", __name__)
+
+STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过", "suspended": "已暂停"}
+
+
+@bp.app_context_processor
+def shop_helpers():
+    return {"status_label": lambda s: _(STATUS_LABELS.get(s, s))}
+
+
+@bp.get("/shops")
+def directory():
+    args = DirectoryQuerySchema().load(
+        {k: v for k, v in request.args.items() if k in ("industry", "street", "category", "q") and v})
+    shops, total = services.directory(**args, per_page=200)
+    return render_template("shops/directory.html", shops=shops, total=total, args=args)
+
+
+@bp.get("/shops/<int:shop_id>")
+def detail(shop_id):
+    shop = services.visible_shop(shop_id, current_user)
+    return render_template("shops/detail.html", shop=shop, offers=services.current_offers(shop))
+
+
+@bp.route("/shops/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        data = validate_with(form, ShopRegistrationSchema(), form.registration_data())
+        shop = data and submit(form, lambda: services.register_shop(data))
+        if shop:
+            start_session(shop.owner, remember=True)
+            flash(_("登记已提交，区双拥办审核通过后即可在目录中展示并开始核销。"), "success")
+            return redirect(url_for("shops.mine"))
+    return render_template("shops/register.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def own_shop():
+    return services.get_shop(current_user.shop_id)
+
+
+@bp.get("/shop")
+@roles_required("owner", "cashier")
+def mine():
+    shop = own_shop()
+    return render_template("shops/mine.html", shop=shop, offers=shop.offers,
+                           current=set(o.id for o in services.current_offers(shop)))
+
+
+@bp.route("/shop/offers/new", methods=["GET", "POST"])
+@roles_required("owner")
+def new_offer():
+    shop = own_shop()
+    form = OfferForm()
+    if request.method == "GET":
+        form.starts_on.data = local_date(utcnow())
+    if form.validate_on_submit():
+        raw = form.offer_data()
+        data = validate_with(form, OfferInputSchema(), raw) if not form.errors else None
+        if data and submit(form, lambda: services.create_offer(shop, current_user, data)):
+            flash(_("优惠已添加。"), "success")
+            return redirect(url_for("shops.mine"))
+    return render_template("shops/offer_form.html", form=form, offer=None), 422 if form.errors else 200
+
+
+@bp.route("/shop/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@roles_required("owner")
+def edit_offer(offer_id):
+    offer = services.get_offer(offer_id)
+    services.require_owner(current_user, offer.shop)
+    form = OfferForm()
+    if request.method == "GET":
+        form.fill_from(offer)
+    if form.validate_on_submit():
+        raw = form.offer_data()
+        data = validate_with(form, OfferInputSchema(), raw) if not form.errors else None
+        if data and submit(form, lambda: services.update_offer(offer, current_user, data)):
+            flash(_("优惠已更新。"), "success")
+            return redirect(url_for("shops.mine"))
+    return render_template("shops/offer_form.html", form=form, offer=offer), 422 if form.errors else 200
+
+
+@bp.post("/shop/offers/<int:offer_id>/deactivate")
+@roles_required("owner")
+def deactivate_offer(offer_id):
+    services.deactivate_offer(services.get_offer(offer_id), current_user)
+    flash(_("优惠已停用，历史记录仍保留。"), "info")
+    return redirect(url_for("shops.mine"))
+
+
+@bp.route("/shop/staff", methods=["GET", "POST"])
+@roles_required("owner")
+def staff():
+    shop = own_shop()
+    form = StaffForm()
+    if form.validate_on_submit():
+        data = validate_with(form, StaffSchema(), {
+            "username": form.username.data or "", "password": form.password.data or "",
+            "display_name": (form.display_name.data or "").strip() or None})
+        if data and submit(form, lambda: services.add_cashier(shop, current_user, data)):
+            flash(_("收银员账号已创建。"), "success")
+            return redirect(url_for("shops.staff"))
+    return render_template("shops/staff.html", shop=shop, form=form), 422 if form.errors else 200
+
+
+@bp.post("/shop/staff/<int:user_id>/disable")
+@roles_required("owner")
+def disable_staff(user_id):
+    services.remove_cashier(own_shop(), current_user, user_id)
+    flash(_("该收银员账号已停用。"), "info")
+    return redirect(url_for("shops.staff"))
+
+
+@bp.get("/admin/shops")
+@roles_required("coordinator")
+def queue():
+    status = request.args.get("status", "pending")
+    status = status if status in STATUS_LABELS or status == "all" else "pending"
+    shops = services.shops_by_status(None if status == "all" else status)
+    counts = services.status_counts()
+    return render_template("shops/queue.html", shops=shops, status=status, counts=counts)
+
+
+@bp.get("/admin/shops/<int:shop_id>")
+@roles_required("coordinator")
+def review(shop_id):
+    shop = services.get_shop(shop_id)
+    return render_template("shops/review.html", shop=shop, form=ReasonForm())
+
+
+@bp.post("/admin/shops/<int:shop_id>/<any(approve, reject, suspend):action>")
+@roles_required("coordinator")
+def decide(shop_id, action):
+    shop = services.get_shop(shop_id)
+    form = ReasonForm()
+    if form.validate_on_submit() and submit(
+            form, lambda: services.change_status(shop, action, current_user, form.reason.data)):
+        flash(_("已处理：%(name)s — %(status)s", name=shop.name, status=_(STATUS_LABELS[shop.status])), "success")
+        return redirect(url_for("shops.queue"))
+    return render_template("shops/review.html", shop=shop, form=form, action=action), 422

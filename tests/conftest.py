@@ -1,0 +1,108 @@
+"""Fixtures: a fresh database for every test, on SQLite or (TEST_DATABASE_URL) PostgreSQL."""
+import os
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from baiye import create_app
+from baiye.extensions import db
+
+from .factories import Factory
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def base_config(tmp_path):
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "ID_HASH_KEY": "test-id-hash-key",
+        "DATABASE_URL": PG_URL or f"sqlite:///{tmp_path / 'test.db'}",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "https://yj.example.cn",
+    }
+
+
+@pytest.fixture
+def config(tmp_path):
+    """Tests override settings by changing this dict before `app` is built."""
+    return base_config(tmp_path)
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    with app.app_context():
+        if PG_URL:
+            db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        if PG_URL:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app):
+    """Factories: make.shop(), make.user(), make.offer(), make.member(), ..."""
+    return Factory()
+
+
+@pytest.fixture
+def today():
+    from baiye.clock import local_date, utcnow
+
+    return local_date(utcnow())
+
+
+@pytest.fixture
+def api(client, make):
+    """An API caller: api.as_(user).post(path, json=...) with a bearer token."""
+    return ApiClient(client)
+
+
+class ApiClient:
+    def __init__(self, client, token=None):
+        self.client, self.token = client, token
+
+    def as_(self, user):
+        from baiye.accounts.services import issue_api_token
+
+        token = issue_api_token(user)
+        db.session.commit()
+        return ApiClient(self.client, token)
+
+    def _call(self, method, path, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self._call("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self._call("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self._call("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self._call("DELETE", path, **kw)
+
+
+def assert_error(response, status, code):
+    body = response.get_json()
+    assert response.status_code == status, (response.status_code, body)
+    assert body["error"]["code"] == code, body
+    return body["error"]

@@ -1,0 +1,164 @@
+from pathlib import Path
+
+from baiye import create_app
+from baiye.accounts.services import authenticate, user_for_token
+from baiye.extensions import db
+
+from ..conftest import assert_error
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    app.instance_path = str(tmp_path)
+    from baiye import instance_secret
+
+    first = instance_secret(tmp_path)
+    assert first == instance_secret(tmp_path) and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert app.config["SECRET_KEY"]
+
+
+def test_sqlite_connections_use_wal_and_busy_timeout(app):
+    if db.engine.url.get_backend_name() != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def test_api_unknown_route_is_json_404(client):
+    assert_error(client.get("/api/v1/nope"), 404, "not_found")
+
+
+def test_api_wrong_method_is_json_405(client):
+    assert_error(client.put("/api/v1/meta"), 405, "method_not_allowed")
+
+
+def test_api_body_too_large_is_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = client.post("/api/v1/shops", data="x" * 5000, content_type="application/json")
+    assert_error(response, 413, "too_large")
+
+
+def test_unexpected_error_is_json_500_without_details(app, client):
+    @app.get("/api/v1/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    error = assert_error(client.get("/api/v1/boom"), 500, "internal_error")
+    assert "secret" not in error["message"]
+
+
+def test_html_404_is_a_chinese_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_english_locale_switch(client):
+    response = client.get("/login?lang=en")
+    assert "Sign in" in response.get_data(as_text=True) or "登录" in response.get_data(as_text=True)
+    assert "lang=en" in response.headers.get("Set-Cookie", "")
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_login_api_returns_token_and_user(api, make):
+    user = make.coordinator(username="coord")
+    response = api.post("/auth/login", json={"username": "coord", "password": make.password})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user"] == {"id": user.id, "username": "coord", "role": "coordinator", "shop_id": None}
+    assert user_for_token(body["token"]).id == user.id
+    from baiye.accounts.models import ApiToken
+
+    stored = db.session.query(ApiToken).one()
+    assert body["token"] not in stored.token_hash  # only the hash is kept
+
+
+def test_login_api_wrong_password_is_401(api, make):
+    make.coordinator(username="coord")
+    assert_error(api.post("/auth/login", json={"username": "coord", "password": "nope"}), 401,
+                 "invalid_credentials")
+    assert_error(api.post("/auth/login", json={"username": "ghost", "password": "nope"}), 401,
+                 "invalid_credentials")
+
+
+def test_login_api_validation(api):
+    error = assert_error(api.post("/auth/login", json={}), 422, "validation_error")
+    assert set(error["fields"]) == {"username", "password"}
+    assert_error(api.post("/auth/login", data="[1]", content_type="application/json"), 400, "malformed_body")
+    assert_error(api.post("/auth/login", data="not json", content_type="application/json"), 400,
+                 "malformed_body")
+    assert_error(api.post("/auth/login", json={"username": 5, "password": "x"}), 422, "validation_error")
+
+
+def test_expired_token_is_refused(api, make, app):
+    from datetime import timedelta
+
+    from baiye.accounts.services import issue_api_token
+    from baiye.clock import utcnow
+
+    user = make.coordinator()
+    token = issue_api_token(user, now=utcnow() - app.config["API_TOKEN_TTL"] - timedelta(seconds=1))
+    db.session.commit()
+    response = api.client.post("/api/v1/shops/1/approve", headers={"Authorization": f"Bearer {token}"}, json={})
+    assert_error(response, 401, "not_signed_in")
+
+
+def test_disabled_user_cannot_sign_in(make):
+    user = make.coordinator(username="gone")
+    user.is_disabled = True
+    db.session.commit()
+    assert authenticate("gone", make.password) is None
+
+
+def test_login_page_signs_in_and_out(client, make):
+    make.coordinator(username="coord")
+    response = client.post("/login", data={"username": "coord", "password": make.password})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/shops")
+    assert client.get("/admin/shops").status_code == 200
+    client.post("/logout")
+    assert client.get("/admin/shops").status_code == 302
+
+
+def test_login_page_shows_error_beside_field(client, make):
+    make.coordinator(username="coord")
+    response = client.post("/login", data={"username": "coord", "password": "wrong"})
+    assert response.status_code == 422
+    assert "用户名或密码不正确" in response.get_data(as_text=True)
+
+
+def test_login_ignores_offsite_next(client, make):
+    make.coordinator(username="coord")
+    response = client.post("/login?next=https://evil.example/x", data={"username": "coord", "password": make.password})
+    assert "evil" not in response.headers["Location"]
+
+
+def test_migrations_match_models(tmp_path):
+    """`flask db upgrade` builds exactly the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade()
+        upgrade()  # idempotent
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == []

@@ -1,0 +1,1 @@
+"""Members, credentials, QR codes, scanning and redemptions."""

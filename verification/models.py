@@ -1,0 +1,72 @@
+from baiye.clock import utcnow
+from baiye.extensions import db
+
+CATEGORY_KEYS = ("active_duty", "family", "veteran", "martyr_family")
+
+
+class Member(db.Model):
+    """A verified beneficiary. Only what the programme needs; never the ID number in clear."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64), nullable=False)
+    category = db.Column(db.String(32), nullable=False, index=True)
+    phone = db.Column(db.String(20))
+    id_hash = db.Column(db.String(64), unique=True)  # keyed HMAC of the whole ID number
+    id_last4 = db.Column(db.String(4))
+    expires_on = db.Column(db.Date, nullable=False)
+    station = db.Column(db.String(100))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    purged_at = db.Column(db.DateTime)  # personal data removed by the retention command
+
+    credentials = db.relationship("Credential", back_populates="member", order_by="Credential.serial")
+
+
+class Credential(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), nullable=False, index=True)
+    public_id = db.Column(db.String(32), nullable=False, unique=True)
+    card_no = db.Column(db.String(16), nullable=False, unique=True)
+    serial = db.Column(db.Integer, nullable=False, default=1)
+    status = db.Column(db.String(16), nullable=False, default="active")
+    issued_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    revoked_at = db.Column(db.DateTime)
+    revoked_reason = db.Column(db.String(500))
+
+    member = db.relationship(Member, back_populates="credentials")
+
+    __table_args__ = (
+        # At most one active credential per member, on SQLite and PostgreSQL alike.
+        db.Index("uq_credential_one_active", "member_id", unique=True,
+                 sqlite_where=db.text("status = 'active'"),
+                 postgresql_where=db.text("status = 'active'")),
+    )
+
+
+class Redemption(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), nullable=False)
+    offer_id = db.Column(db.Integer, db.ForeignKey("offer.id"), nullable=False, index=True)
+    cashier_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), nullable=False, index=True)
+    credential_id = db.Column(db.Integer, db.ForeignKey("credential.id"), nullable=False)
+    category = db.Column(db.String(32), nullable=False)
+    bill = db.Column(db.Integer, nullable=False)  # fen
+    discount = db.Column(db.Integer, nullable=False)  # fen
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    day = db.Column(db.Date, nullable=False)  # local calendar day, for reporting
+    idempotency_key = db.Column(db.String(64))
+    voided_at = db.Column(db.DateTime)
+    void_reason = db.Column(db.String(500))
+    voided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    shop = db.relationship("Shop")
+    offer = db.relationship("Offer")
+    member = db.relationship(Member)
+    credential = db.relationship(Credential)
+    cashier = db.relationship("User", foreign_keys=[cashier_id])
+
+    __table_args__ = (
+        db.UniqueConstraint("shop_id", "idempotency_key", name="uq_redemption_shop_key"),
+        db.Index("ix_redemption_shop_created", "shop_id", "created_at"),
+        db.Index("ix_redemption_day", "day"),
+    )

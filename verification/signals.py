@@ -1,0 +1,12 @@
+"""Signals sent inside the redemption transaction, so other areas (reports' roll-ups) stay in step.
+
+Receivers run before the commit and must only add to the session; an error rolls everything back.
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Redemption (flushed, with id); kwargs: none.
+redemption_logged = _signals.signal("redemption-logged")
+# sender: the Redemption after voided_at is set.
+redemption_voided = _signals.signal("redemption-voided")

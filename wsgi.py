@@ -1,0 +1,3 @@
+from baiye import create_app
+
+app = create_app()
