@@ -4,6 +4,8 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from baiye.extensions import db
+
 # The status each stable code answers with (API.md). Codes not listed are 409.
 STATUS = {
     "malformed_body": 400,
@@ -73,6 +75,7 @@ HTTP_MESSAGES = {
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def domain_error(err):
+        db.session.rollback()  # a refusal changes nothing
         if wants_json():
             return jsonify(error_body(err.code, err.message, err.fields, **err.extra)), err.status
         return _html(err.status, err.message)
@@ -98,6 +101,7 @@ def register_errorhandlers(app):
     @app.errorhandler(Exception)
     def unexpected(err):
         current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
         message = _("服务器出现问题，请稍后再试。我们已记录此错误。")
         if wants_json():
             return jsonify(error_body("internal_error", message)), 500

@@ -3,6 +3,8 @@ import os
 from datetime import date
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from baiye import create_app
@@ -32,9 +34,21 @@ def config(tmp_path):
     return base_config(tmp_path)
 
 
+class FreshUserClient(FlaskClient):
+    """Tests keep one app context open, so `g` outlives a request; real requests never share it.
+    Forget the previous request's signed-in user so each call authenticates afresh."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in ("_login_user", "bearer"):
+                g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(config):
     app = create_app(config)
+    app.test_client_class = FreshUserClient
     with app.app_context():
         if PG_URL:
             db.drop_all()

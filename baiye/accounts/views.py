@@ -60,7 +60,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
     session.clear()
+    logout_user()  # after the clear: it marks the remember-me cookie for deletion
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("core.index"))

@@ -1,0 +1,251 @@
+"""Shops and offers through the JSON API, as API.md says."""
+from baiye.audit import AuditEntry
+from baiye.extensions import db
+from shops.models import Offer, Shop
+
+from ..conftest import assert_error
+from ..factories import licence_no
+
+
+def registration(**overrides):
+    body = {"name": "老兵面馆", "industry": "catering", "street": "chengguan", "address": "城关街道88号",
+            "phone": "13800138000", "licence_no": licence_no(), "hours": "10:00-22:00",
+            "owner": {"username": "laobing", "password": "noodles2026"}}
+    body.update(overrides)
+    return body
+
+
+def offer_body(**overrides):
+    body = {"title": "全单9折", "kind": "percent_off", "value": 10, "min_spend": None,
+            "categories": ["veteran", "active_duty"], "limit_per_member": 1, "limit_period": "day",
+            "starts_on": "2026-01-01", "ends_on": "2026-12-31"}
+    body.update(overrides)
+    return body
+
+
+def test_meta_lists_the_deployment_lists(api):
+    body = api.get("/meta").get_json()
+    assert {"key": "catering", "label": "餐饮"} in body["industries"]
+    assert {"key": "veteran", "label": "退役军人"} in body["categories"]
+    assert body["streets"][0]["key"]
+
+
+def test_register_shop_creates_pending_shop_and_owner(api):
+    response = api.post("/shops", json=registration())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "pending" and body["name"] == "老兵面馆" and body["id"]
+    shop = db.session.get(Shop, body["id"])
+    assert shop.owner.username == "laobing" and shop.owner.password_hash != "noodles2026"
+    assert db.session.query(AuditEntry).filter_by(action="shop.register").count() == 1
+
+
+def test_register_validation_lists_fields(api):
+    body = registration(industry="space", phone="12345", licence_no="91110000000000000X", name="")
+    body["owner"] = {"username": "x", "password": "short"}
+    error = assert_error(api.post("/shops", json=body), 422, "validation_error")
+    assert set(error["fields"]) >= {"industry", "phone", "licence_no", "name", "owner"}
+    assert set(error["fields"]["owner"]) == {"username", "password"}
+    assert db.session.query(Shop).count() == 0
+
+
+def test_register_missing_body_is_422_and_non_object_is_400(api):
+    error = assert_error(api.post("/shops"), 422, "validation_error")
+    assert "name" in error["fields"]
+    assert_error(api.post("/shops", data='"a string"', content_type="application/json"), 400, "malformed_body")
+
+
+def test_register_username_taken_is_409_and_changes_nothing(api, make):
+    make.coordinator(username="laobing")
+    assert_error(api.post("/shops", json=registration()), 409, "username_taken")
+    assert db.session.query(Shop).count() == 0
+
+
+def test_register_duplicate_licence_is_409(api, make):
+    shop = make.shop()
+    body = registration(licence_no=shop.licence_no)
+    assert_error(api.post("/shops", json=body), 409, "duplicate_shop")
+
+
+def test_numbers_are_strict(api, make):
+    shop = make.shop()
+    error = assert_error(api.as_(shop.owner).post(f"/shops/{shop.id}/offers", json=offer_body(value="10")),
+                         422, "validation_error")
+    assert "value" in error["fields"]
+
+
+def test_directory_lists_only_approved_shops_with_filters(api, make, today):
+    a = make.shop(name="红星饭店", industry="catering", street="chengguan")
+    b = make.shop(name="惠民超市", industry="retail", street="dongcheng")
+    make.shop(name="待审小店", status="pending")
+    make.shop(name="暂停小店", status="suspended")
+    make.offer(a, categories="veteran")
+    make.offer(b, title="立减10元", kind="amount_off", value=1000)
+    body = api.get("/shops").get_json()
+    assert body["total"] == 2 and {s["name"] for s in body["items"]} == {"红星饭店", "惠民超市"}
+    assert api.get("/shops?industry=retail").get_json()["items"][0]["name"] == "惠民超市"
+    assert api.get("/shops?street=chengguan").get_json()["total"] == 1
+    assert api.get("/shops?q=红星").get_json()["total"] == 1
+    assert api.get("/shops?q=立减").get_json()["total"] == 1
+    # a category filter finds shops with a running offer for it (an all-category offer counts)
+    assert api.get("/shops?category=veteran").get_json()["total"] == 2
+    assert api.get("/shops?category=family").get_json()["total"] == 1
+
+
+def test_directory_leaves_out_ended_and_inactive_offers(api, make, today):
+    from datetime import timedelta
+
+    shop = make.shop()
+    make.offer(shop, title="过期", ends_on=today - timedelta(days=1), starts_on=today - timedelta(days=9))
+    make.offer(shop, title="停用", is_active=False)
+    make.offer(shop, title="未开始", starts_on=today + timedelta(days=3))
+    make.offer(shop, title="进行中")
+    item = api.get("/shops").get_json()["items"][0]
+    assert [o["title"] for o in item["offers"]] == ["进行中"]
+
+
+def test_pending_shop_visible_to_owner_and_coordinator_only(api, make):
+    shop = make.shop(status="pending")
+    other = make.shop()
+    assert_error(api.get(f"/shops/{shop.id}"), 404, "not_found")
+    assert_error(api.as_(other.owner).get(f"/shops/{shop.id}"), 404, "not_found")
+    assert api.as_(shop.owner).get(f"/shops/{shop.id}").get_json()["status"] == "pending"
+    body = api.as_(make.coordinator()).get(f"/shops/{shop.id}").get_json()
+    assert body["licence_no"] == shop.licence_no
+    assert "licence_no" not in api.get(f"/shops/{other.id}").get_json()
+
+
+def test_unknown_shop_is_404(api):
+    assert_error(api.get("/shops/999"), 404, "not_found")
+
+
+def test_approve_reject_suspend_transitions(api, make):
+    coordinator = api.as_(make.coordinator())
+    shop = make.shop(status="pending")
+    assert coordinator.post(f"/shops/{shop.id}/approve", json={}).get_json() == {"id": shop.id, "status": "approved"}
+    assert_error(coordinator.post(f"/shops/{shop.id}/approve", json={}), 409, "invalid_transition")
+    assert_error(coordinator.post(f"/shops/{shop.id}/reject", json={"reason": "x"}), 409, "invalid_transition")
+    error = assert_error(coordinator.post(f"/shops/{shop.id}/suspend", json={}), 422, "validation_error")
+    assert "reason" in error["fields"]
+    assert coordinator.post(f"/shops/{shop.id}/suspend", json={"reason": "装修"}).get_json()["status"] == "suspended"
+    assert coordinator.post(f"/shops/{shop.id}/approve").get_json()["status"] == "approved"
+    pending = make.shop(status="pending")
+    assert coordinator.post(f"/shops/{pending.id}/reject", json={"reason": "执照不符"}).get_json()["status"] == "rejected"
+    assert_error(coordinator.post(f"/shops/{pending.id}/approve"), 409, "invalid_transition")
+    actions = [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert actions == ["shop.approve", "shop.suspend", "shop.approve", "shop.reject"]
+    assert_error(coordinator.post("/shops/999/approve"), 404, "not_found")
+
+
+def test_only_coordinators_decide(api, make):
+    shop = make.shop(status="pending")
+    assert_error(api.post(f"/shops/{shop.id}/approve"), 401, "not_signed_in")
+    assert_error(api.as_(shop.owner).post(f"/shops/{shop.id}/approve"), 403, "forbidden")
+    assert db.session.get(Shop, shop.id).status == "pending"
+
+
+def test_owner_adds_cashier(api, make):
+    shop = make.shop()
+    owner = api.as_(shop.owner)
+    response = owner.post(f"/shops/{shop.id}/staff", json={"username": "xiaowang", "password": "till2026x"})
+    assert response.status_code == 201
+    assert response.get_json()["role"] == "cashier" and response.get_json()["shop_id"] == shop.id
+    assert_error(owner.post(f"/shops/{shop.id}/staff", json={"username": "xiaowang", "password": "till2026x"}),
+                 409, "username_taken")
+    error = assert_error(owner.post(f"/shops/{shop.id}/staff", json={"username": "xiaoli", "password": "12345678"}),
+                         422, "validation_error")
+    assert "password" in error["fields"]
+
+
+def test_cashier_and_other_owner_cannot_add_staff(api, make):
+    shop, other = make.shop(), make.shop()
+    cashier = make.cashier(shop)
+    body = {"username": "sneaky", "password": "sneaky2026"}
+    assert_error(api.as_(cashier).post(f"/shops/{shop.id}/staff", json=body), 403, "forbidden")
+    assert_error(api.as_(other.owner).post(f"/shops/{shop.id}/staff", json=body), 403, "forbidden")
+
+
+def test_create_offer_every_field(api, make):
+    shop = make.shop()
+    response = api.as_(shop.owner).post(f"/shops/{shop.id}/offers", json=offer_body(
+        kind="amount_off", value=2000, min_spend=10000, description="满100减20"))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["kind"] == "amount_off" and body["value"] == 2000 and body["min_spend"] == 10000
+    assert body["categories"] == ["active_duty", "veteran"]
+    assert body["limit_per_member"] == 1 and body["limit_period"] == "day"
+    assert body["starts_on"] == "2026-01-01" and body["ends_on"] == "2026-12-31"
+
+
+def test_offer_defaults_every_category_and_no_limit(api, make):
+    shop = make.shop()
+    body = api.as_(shop.owner).post(f"/shops/{shop.id}/offers", json={
+        "title": "优先办理", "kind": "priority", "starts_on": "2026-01-01"}).get_json()
+    assert body["categories"] == ["active_duty", "family", "veteran", "martyr_family"]
+    assert body["limit_per_member"] is None and body["limit_period"] == "none" and body["value"] is None
+
+
+def test_offer_validation(api, make):
+    shop = make.shop()
+    owner = api.as_(shop.owner)
+    cases = [
+        (offer_body(value=0), "value"), (offer_body(value=100), "value"), (offer_body(value=None), "value"),
+        (offer_body(kind="amount_off", value=0), "value"), (offer_body(kind="amount_off", value=-5), "value"),
+        (offer_body(kind="bogus"), "kind"), (offer_body(categories=["aliens"]), "categories"),
+        (offer_body(limit_period="year"), "limit_period"), (offer_body(limit_per_member=0), "limit_per_member"),
+        (offer_body(starts_on="2026-05-01", ends_on="2026-04-01"), "ends_on"),
+        (offer_body(starts_on="not a date"), "starts_on"), (offer_body(min_spend=-1), "min_spend"),
+    ]
+    for body, field in cases:
+        error = assert_error(owner.post(f"/shops/{shop.id}/offers", json=body), 422, "validation_error")
+        assert field in error["fields"], (body, error)
+    assert db.session.query(Offer).count() == 0
+
+
+def test_offer_only_by_its_owner(api, make):
+    shop, other = make.shop(), make.shop()
+    assert_error(api.as_(other.owner).post(f"/shops/{shop.id}/offers", json=offer_body()), 403, "forbidden")
+    assert_error(api.as_(make.cashier(shop)).post(f"/shops/{shop.id}/offers", json=offer_body()), 403, "forbidden")
+    assert_error(api.as_(make.coordinator()).post(f"/shops/{shop.id}/offers", json=offer_body()), 403, "forbidden")
+    assert_error(api.post(f"/shops/{shop.id}/offers", json=offer_body()), 401, "not_signed_in")
+
+
+def test_patch_offer_checks_merged_fields(api, make):
+    shop = make.shop()
+    offer = make.offer(shop)
+    owner = api.as_(shop.owner)
+    body = owner.patch(f"/offers/{offer.id}", json={"title": "全单85折", "value": 15}).get_json()
+    assert body["title"] == "全单85折" and body["value"] == 15
+    assert_error(owner.patch(f"/offers/{offer.id}", json={"value": 120}), 422, "validation_error")
+    # switching kind without a fitting value is refused on the merged offer
+    assert_error(owner.patch(f"/offers/{offer.id}", json={"kind": "amount_off", "value": 0}), 422, "validation_error")
+    assert_error(owner.patch(f"/offers/{offer.id}", json={"ends_on": "2000-01-01"}), 422, "validation_error")
+    assert db.session.get(Offer, offer.id).value == 15
+    assert_error(api.as_(make.shop().owner).patch(f"/offers/{offer.id}", json={"title": "x"}), 403, "forbidden")
+    assert_error(owner.patch("/offers/999", json={"title": "x"}), 404, "not_found")
+
+
+def test_delete_offer_deactivates_and_keeps_it(api, make):
+    shop = make.shop()
+    offer = make.offer(shop)
+    assert api.as_(shop.owner).delete(f"/offers/{offer.id}").status_code == 204
+    assert db.session.get(Offer, offer.id).is_active is False
+    assert api.get(f"/shops/{shop.id}").get_json()["offers"] == []
+
+
+def test_cookie_session_api_calls_need_csrf(app, make):
+    """A signed-in browser may call the API, but only with its CSRF token."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    shop = make.shop(status="pending")
+    make.coordinator(username="coord")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"username": "coord", "password": "secret123", "csrf_token": token})
+    assert client.post(f"/api/v1/shops/{shop.id}/approve", json={}).status_code == 400
+    assert db.session.get(Shop, shop.id).status == "pending"
+    # sign-in starts a new session, so the page after it carries a new token
+    page = client.get("/admin/shops").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post(f"/api/v1/shops/{shop.id}/approve", json={}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200
