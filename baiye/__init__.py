@@ -57,8 +57,8 @@ def load_config(app, test_config):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
     if str(app.config.get("BASE_URL", "")).startswith("https://"):
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+        secure = app.config.get("SECURE_COOKIES", True)
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure
         app.config["PREFERRED_URL_SCHEME"] = "https"
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
 
@@ -186,7 +186,8 @@ def register_request_hooks(app):
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin: token URLs never leave the site, yet the HTTPS CSRF check can see our own Referer.
+        headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "

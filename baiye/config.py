@@ -20,7 +20,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
-# Secure cookies are switched on when BASE_URL is https (see create_app).
+# Secure cookies are switched on when BASE_URL is https (see create_app); SECURE_COOKIES=False opts out.
 WTF_CSRF_TIME_LIMIT = None
 
 RATELIMIT_STORAGE_URI = "memory://"

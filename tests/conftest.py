@@ -25,6 +25,7 @@ def base_config(tmp_path):
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "https://yj.example.cn",
+        "SECURE_COOKIES": False,
     }
 
 
@@ -35,12 +36,12 @@ def config(tmp_path):
 
 
 class FreshUserClient(FlaskClient):
-    """Tests keep one app context open, so `g` outlives a request; real requests never share it.
-    Forget the previous request's signed-in user so each call authenticates afresh."""
+    """Tests keep one app context open, so `g` would outlive a request (the signed-in user, the
+    CSRF token); a real request never shares it. Start each call with an empty `g`."""
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for key in ("_login_user", "bearer"):
+            for key in list(g):
                 g.pop(key, None)
         return super().open(*args, **kwargs)
 

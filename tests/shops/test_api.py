@@ -239,13 +239,15 @@ def test_cookie_session_api_calls_need_csrf(app, make):
     shop = make.shop(status="pending")
     make.coordinator(username="coord")
     client = app.test_client()
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"  # HTTPS CSRF checks the referrer
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     client.post("/login", data={"username": "coord", "password": "secret123", "csrf_token": token})
     assert client.post(f"/api/v1/shops/{shop.id}/approve", json={}).status_code == 400
     assert db.session.get(Shop, shop.id).status == "pending"
     # sign-in starts a new session, so the page after it carries a new token
-    page = client.get("/admin/shops").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.get("/admin/shops")
+    assert response.status_code == 200, response.status_code
+    token = response.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(f"/api/v1/shops/{shop.id}/approve", json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
