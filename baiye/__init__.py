@@ -209,6 +209,7 @@ def register_template_helpers(app):
     from baiye.formatting import register_filters
 
     register_filters(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(category_label=lists.category_label, industry_label=lists.industry_label,
                                  street_label=lists.street_label)
 

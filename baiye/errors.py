@@ -5,6 +5,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from baiye.extensions import db
+from baiye.messages import localise
 
 # The status each stable code answers with (API.md). Codes not listed are 409.
 STATUS = {
@@ -77,13 +78,14 @@ def register_errorhandlers(app):
     def domain_error(err):
         db.session.rollback()  # a refusal changes nothing
         if wants_json():
-            return jsonify(error_body(err.code, err.message, err.fields, **err.extra)), err.status
+            body = error_body(err.code, str(err.message), localise(err.fields) if err.fields else None, **err.extra)
+            return jsonify(body), err.status
         return _html(err.status, err.message)
 
     @app.errorhandler(ValidationError)
     def validation_error(err):
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        return domain_error(invalid(fields))
+        return domain_error(invalid(localise(fields)))
 
     @app.errorhandler(HTTPException)
     def http_error(err):

@@ -7,6 +7,7 @@ from wtforms import StringField
 
 from baiye.errors import DomainError
 from baiye.extensions import db
+from baiye.messages import localise
 
 
 def attach_errors(form, messages, prefix=""):
@@ -15,7 +16,7 @@ def attach_errors(form, messages, prefix=""):
         if isinstance(value, dict):
             attach_errors(form, value, prefix=f"{prefix}{name}_")
             continue
-        texts = [str(m) for m in (value if isinstance(value, (list, tuple)) else [value])]
+        texts = localise(value if isinstance(value, (list, tuple)) else [value])
         field = form._fields.get(prefix + name)
         if field is None:
             form.form_errors.extend(texts)

@@ -1,6 +1,7 @@
 """Checks for Chinese identifiers shared by every area: phones and business licences."""
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
@@ -27,9 +28,9 @@ def valid_licence(value):
 
 def check_phone(value):
     if not PHONE_RE.match(value.strip()):
-        raise ValidationError(_l("请输入11位手机号或带区号的固定电话。"))
+        raise ValidationError(_("请输入11位手机号或带区号的固定电话。"))
 
 
 def check_licence(value):
     if not valid_licence(value):
-        raise ValidationError(_l("营业执照号应为18位统一社会信用代码（或15位注册号），请核对。"))
+        raise ValidationError(_("营业执照号应为18位统一社会信用代码（或15位注册号），请核对。"))

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
@@ -94,7 +95,7 @@ class OfferInputSchema(Schema):
     def known_categories(self, value, **kwargs):
         unknown = [c for c in value or [] if c not in lists.keys("CATEGORIES")]
         if unknown:
-            raise ValidationError(_l("未知的优待对象类别：%(c)s", c=", ".join(unknown)))
+            raise ValidationError(_("未知的优待对象类别：%(c)s", c=", ".join(unknown)))
 
     @validates_schema
     def consistent(self, data, partial=False, **kwargs):

@@ -26,7 +26,8 @@ def shop_helpers():
 def directory():
     args = DirectoryQuerySchema().load(
         {k: v for k, v in request.args.items() if k in ("industry", "street", "category", "q") and v})
-    shops, total = services.directory(**args, per_page=200)
+    args["per_page"] = 200
+    shops, total = services.directory(**args)
     return render_template("shops/directory.html", shops=shops, total=total, args=args)
 
 

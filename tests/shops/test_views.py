@@ -1,0 +1,178 @@
+"""Shop pages through the test client, as a person fills them in."""
+from baiye.audit import AuditEntry
+from baiye.extensions import db
+from shops.models import Offer, Shop
+
+from ..factories import licence_no
+
+
+def sign_in(client, user, password="secret123"):
+    response = client.post("/login", data={"username": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def register_form(**overrides):
+    data = {"name": "军嫂饺子馆", "industry": "catering", "street": "dongcheng", "address": "东城街道5号",
+            "phone": "0571-88886666", "licence_no": licence_no(), "hours": "", "description": "",
+            "owner_username": "jiaozi", "owner_password": "dumpling88"}
+    data.update(overrides)
+    return data
+
+
+def test_register_page_creates_pending_shop_and_signs_owner_in(client):
+    response = client.post("/shops/register", data=register_form())
+    assert response.status_code == 302 and response.headers["Location"].endswith("/shop")
+    page = client.get("/shop").get_data(as_text=True)
+    assert "军嫂饺子馆" in page and "待审核" in page
+    assert db.session.query(Shop).one().status == "pending"
+
+
+def test_register_page_reshows_errors_beside_fields_and_keeps_input(client):
+    response = client.post("/shops/register", data=register_form(phone="123", licence_no="abc", owner_password="short"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "请输入11位手机号" in page and "统一社会信用代码" in page and "密码至少需要" in page
+    assert 'value="军嫂饺子馆"' in page
+    assert db.session.query(Shop).count() == 0
+
+
+def test_register_page_username_taken(client, make):
+    make.coordinator(username="jiaozi")
+    response = client.post("/shops/register", data=register_form())
+    assert response.status_code == 422 and "该用户名已被使用" in response.get_data(as_text=True)
+    assert db.session.query(Shop).count() == 0
+
+
+def test_directory_page_filters(client, make):
+    a = make.shop(name="红星饭店", street="chengguan")
+    make.shop(name="惠民超市", industry="retail", street="dongcheng")
+    make.shop(name="待审小店", status="pending")
+    make.offer(a, title="全单9折")
+    page = client.get("/shops").get_data(as_text=True)
+    assert "红星饭店" in page and "惠民超市" in page and "待审小店" not in page and "9折" in page
+    page = client.get("/shops?street=dongcheng").get_data(as_text=True)
+    assert "惠民超市" in page and "红星饭店" not in page
+    page = client.get("/shops?q=%E7%BA%A2%E6%98%9F").get_data(as_text=True)  # 红星
+    assert "红星饭店" in page and "惠民超市" not in page
+
+
+def test_shop_page_shows_offers_and_hides_pending(client, make):
+    shop = make.shop(name="红星饭店")
+    make.offer(shop, title="满100减20", kind="amount_off", value=2000, min_spend=10000, limit_per_member=1,
+               limit_period="day", categories="veteran")
+    page = client.get(f"/shops/{shop.id}").get_data(as_text=True)
+    assert "满100减20" in page and "减¥20.00" in page and "满¥100.00可用" in page and "每天限1次" in page
+    assert "退役军人" in page
+    pending = make.shop(status="pending")
+    assert client.get(f"/shops/{pending.id}").status_code == 404
+
+
+def test_coordinator_approves_from_queue(client, make):
+    shop = make.shop(name="待审小店", status="pending")
+    sign_in(client, make.coordinator())
+    assert "待审小店" in client.get("/admin/shops").get_data(as_text=True)
+    response = client.post(f"/admin/shops/{shop.id}/approve", data={"reason": ""})
+    assert response.status_code == 302
+    assert db.session.get(Shop, shop.id).status == "approved"
+
+
+def test_reject_without_reason_reshows_form(client, make):
+    shop = make.shop(status="pending")
+    sign_in(client, make.coordinator())
+    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": " "})
+    assert response.status_code == 422 and "请填写原因" in response.get_data(as_text=True)
+    assert db.session.get(Shop, shop.id).status == "pending"
+    client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "执照与店名不符"})
+    assert db.session.get(Shop, shop.id).status == "rejected"
+    assert db.session.query(AuditEntry).filter_by(action="shop.reject").one().detail == {"reason": "执照与店名不符"}
+
+
+def test_invalid_transition_on_page_is_explained(client, make):
+    shop = make.shop(status="approved")
+    sign_in(client, make.coordinator())
+    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "x"})
+    assert response.status_code == 422 and "当前状态不能执行" in response.get_data(as_text=True)
+
+
+def test_queue_is_for_coordinators_only(client, make):
+    shop = make.shop()
+    assert client.get("/admin/shops").status_code == 302  # to sign-in
+    sign_in(client, shop.owner)
+    assert client.get("/admin/shops").status_code == 403
+    assert client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "x"}).status_code == 403
+
+
+def test_owner_adds_offer_in_zhe_and_yuan(client, make, today):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    response = client.post("/shop/offers/new", data={
+        "title": "八五折", "kind": "percent_off", "zhe": "8.5", "min_spend": "50", "categories": ["veteran", "family"],
+        "limit_per_member": "2", "limit_period": "week", "starts_on": today.isoformat(), "ends_on": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    offer = db.session.query(Offer).one()
+    assert (offer.value, offer.min_spend, offer.categories) == (15, 5000, "family,veteran")
+    assert (offer.limit_per_member, offer.limit_period) == (2, "week")
+    response = client.post("/shop/offers/new", data={
+        "title": "立减", "kind": "amount_off", "amount": "12.5", "starts_on": today.isoformat()})
+    assert response.status_code == 302
+    assert db.session.query(Offer).filter_by(title="立减").one().value == 1250
+
+
+def test_offer_form_errors(client, make, today):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    for data, message in [
+        ({"title": "x", "kind": "percent_off", "zhe": "10", "starts_on": today.isoformat()}, "请输入1–9.9之间的折扣"),
+        ({"title": "x", "kind": "amount_off", "amount": "abc", "starts_on": today.isoformat()}, "请输入金额"),
+        ({"title": "x", "kind": "amount_off", "amount": "1.234", "starts_on": today.isoformat()}, "两位小数"),
+        ({"title": "", "kind": "gift", "starts_on": today.isoformat()}, "长度应在 1 到 100 之间"),
+        ({"title": "x", "kind": "gift", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "结束日期不能早于"),
+    ]:
+        response = client.post("/shop/offers/new", data=data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), (data, message)
+    assert db.session.query(Offer).count() == 0
+
+
+def test_owner_edits_and_deactivates_offer(client, make):
+    shop = make.shop()
+    offer = make.offer(shop, value=10)
+    sign_in(client, shop.owner)
+    page = client.get(f"/shop/offers/{offer.id}/edit").get_data(as_text=True)
+    assert 'value="9"' in page  # 10% off shown as 9折
+    data = {"title": "改", "kind": "percent_off", "zhe": "9.5", "starts_on": offer.starts_on.isoformat()}
+    assert client.post(f"/shop/offers/{offer.id}/edit", data=data).status_code == 302
+    assert db.session.get(Offer, offer.id).value == 5
+    client.post(f"/shop/offers/{offer.id}/deactivate")
+    assert db.session.get(Offer, offer.id).is_active is False
+
+
+def test_cashier_cannot_manage_offers_or_staff(client, make):
+    shop = make.shop()
+    offer = make.offer(shop)
+    sign_in(client, make.cashier(shop))
+    assert client.get("/shop").status_code == 200
+    assert client.get("/shop/offers/new").status_code == 403
+    assert client.post(f"/shop/offers/{offer.id}/deactivate").status_code == 403
+    assert client.get("/shop/staff").status_code == 403
+
+
+def test_other_owner_cannot_edit_offer(client, make):
+    shop = make.shop()
+    offer = make.offer(shop)
+    sign_in(client, make.shop().owner)
+    assert client.get(f"/shop/offers/{offer.id}/edit").status_code == 403
+    assert client.post(f"/shop/offers/{offer.id}/deactivate").status_code == 403
+    assert db.session.get(Offer, offer.id).is_active
+
+
+def test_owner_adds_and_disables_cashier(client, make):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    response = client.post("/shop/staff", data={"username": "xiaowang", "display_name": "小王", "password": "cashier99"})
+    assert response.status_code == 302
+    cashier = next(u for u in db.session.get(Shop, shop.id).staff if u.role == "cashier")
+    client.post(f"/shop/staff/{cashier.id}/disable")
+    assert cashier.is_disabled
+    response = client.post("/shop/staff", data={"username": "x", "password": "1"})
+    assert response.status_code == 422
