@@ -25,6 +25,7 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
