@@ -2,10 +2,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DateField, IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField, widgets)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from baiye import lists
 from baiye.forms import YuanField
+
+
+def choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class ShopForm(FlaskForm):
@@ -20,8 +25,8 @@ class ShopForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.industry.choices = [("", _l("请选择"))] + lists.industries()
-        self.street.choices = [("", _l("请选择"))] + lists.streets()
+        self.industry.choices = choices([("", _l("请选择"))] + lists.industries())
+        self.street.choices = choices([("", _l("请选择"))] + lists.streets())
 
     def shop_data(self):
         return {name: (getattr(self, name).data or "").strip() or None
@@ -57,8 +62,8 @@ class CheckboxesField(SelectMultipleField):
 class OfferForm(FlaskForm):
     title = StringField(_l("优惠名称"))
     description = TextAreaField(_l("说明（可选）"))
-    kind = RadioField(_l("优惠方式"), choices=[
-        ("percent_off", _l("打折")), ("amount_off", _l("立减")), ("gift", _l("赠品")), ("priority", _l("优先服务"))],
+    kind = RadioField(_l("优惠方式"), choices=choices([
+        ("percent_off", _l("打折")), ("amount_off", _l("立减")), ("gift", _l("赠品")), ("priority", _l("优先服务"))]),
         default="percent_off")
     zhe = StringField(_l("折扣（如 9 表示九折，8.5 表示八五折）"))
     amount = YuanField(_l("立减金额（元）"))
@@ -66,14 +71,14 @@ class OfferForm(FlaskForm):
     min_spend = YuanField(_l("最低消费（元，可选）"))
     categories = CheckboxesField(_l("适用对象（不选则全部适用）"))
     limit_per_member = IntegerField(_l("每人限用次数（不填则不限）"), validators=[Optional()])
-    limit_period = SelectField(_l("限用周期"), choices=[
-        ("day", _l("每天")), ("week", _l("每周")), ("month", _l("每月")), ("none", _l("活动期间"))], default="day")
+    limit_period = SelectField(_l("限用周期"), choices=choices([
+        ("day", _l("每天")), ("week", _l("每周")), ("month", _l("每月")), ("none", _l("活动期间"))]), default="day")
     starts_on = DateField(_l("开始日期"))
     ends_on = DateField(_l("结束日期（可选）"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.categories.choices = lists.categories()
+        self.categories.choices = choices(lists.categories())
 
     def fill_from(self, offer):
         """Show an offer's stored values in the form's own units."""
