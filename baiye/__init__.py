@@ -144,10 +144,11 @@ def register_blueprints(app):
     from baiye.accounts.api import bp as accounts_api
     from baiye.accounts.views import bp as accounts
     from baiye.core_views import bp as core
+    from baiye.openapi import bp as openapi
     from shops.api import bp as shops_api
     from shops.views import bp as shops
 
-    for blueprint in (core, accounts, accounts_api, shops, shops_api):
+    for blueprint in (core, openapi, accounts, accounts_api, shops, shops_api):
         app.register_blueprint(blueprint)
 
     for optional in ("verification.views", "verification.api", "reports.views", "reports.api"):

@@ -1,0 +1,26 @@
+from baiye.api import API_PREFIX
+
+
+def test_openapi_document_lists_every_api_route(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops if method != "parameters"}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(API_PREFIX) and not rule.endpoint.startswith("openapi."):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                assert (path, method) in documented, (path, method)
+
+
+def test_openapi_uses_the_marshmallow_schemas(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    offer_input = spec["components"]["schemas"]["OfferInput"]
+    assert set(offer_input["required"]) >= {"title", "kind", "starts_on"}
+    assert offer_input["properties"]["kind"]["enum"] == ["percent_off", "amount_off", "gift", "priority"]
+    create = spec["paths"]["/api/v1/shops/{shop_id}/offers"]["post"]
+    assert create["security"] == [{"bearer": []}] and "201" in create["responses"]
+
+
+def test_api_docs_page(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "/api/v1/shops/{shop_id}/approve" in page
