@@ -3,7 +3,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
@@ -89,6 +89,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def select_locale():
     """?lang= or the remembered choice, then the browser's preference, else Chinese."""
+    if not has_request_context():  # CLI commands speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     choice = request.args.get("lang") or request.cookies.get("lang")
     if choice in current_app.config["LANGUAGES"]:
         return choice
@@ -143,12 +145,13 @@ def import_models():
 def register_blueprints(app):
     from baiye.accounts.api import bp as accounts_api
     from baiye.accounts.views import bp as accounts
+    from baiye.audit_views import bp as audit
     from baiye.core_views import bp as core
     from baiye.openapi import bp as openapi
     from shops.api import bp as shops_api
     from shops.views import bp as shops
 
-    for blueprint in (core, openapi, accounts, accounts_api, shops, shops_api):
+    for blueprint in (core, openapi, audit, accounts, accounts_api, shops, shops_api):
         app.register_blueprint(blueprint)
 
     for optional in ("verification.views", "verification.api", "reports.views", "reports.api"):

@@ -29,3 +29,34 @@ def record(actor, action, target=None, now=None, **detail):
     )
     db.session.add(entry)
     return entry
+
+
+def entries(action=None, actor=None, target_type=None, target_id=None, since=None, until=None, limit=200, offset=0):
+    """Audit entries, newest first, with optional filters; (items, total)."""
+    from sqlalchemy import func, select
+
+    from baiye.accounts.models import User
+
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    if actor:
+        query = query.join(User, AuditEntry.actor_id == User.id).where(User.username == actor)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AuditEntry.target_id == target_id)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    return items, total
+
+
+def actions():
+    """The distinct actions recorded so far, for the filter list."""
+    from sqlalchemy import select
+
+    return db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
