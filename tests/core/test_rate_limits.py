@@ -1,0 +1,48 @@
+"""Sign-in and registration are rate limited; in production the counts live in Redis."""
+import os
+import uuid
+
+import pytest
+
+from ..conftest import assert_error
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
+
+
+@pytest.fixture(params=STORAGES, ids=lambda s: s.split(":")[0])
+def config(request, tmp_path):
+    from ..conftest import base_config
+
+    return base_config(tmp_path) | {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": request.param,
+                                    "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex, "RATELIMIT_LOGIN": "3 per minute"}
+
+
+def test_api_login_is_limited(api, make):
+    make.coordinator(username="coord")
+    for _ in range(3):
+        assert api.post("/auth/login", json={"username": "coord", "password": "wrong"}).status_code == 401
+    error = assert_error(api.post("/auth/login", json={"username": "coord", "password": "secret123"}), 429,
+                         "rate_limited")
+    assert "稍后" in error["message"]
+
+
+def test_login_page_is_limited(client, make):
+    make.coordinator(username="coord")
+    for _ in range(3):
+        client.post("/login", data={"username": "coord", "password": "wrong"})
+    response = client.post("/login", data={"username": "coord", "password": "secret123"})
+    assert response.status_code == 429 and "操作太频繁" in response.get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # only attempts count
+
+
+def test_redis_storage_is_shared_between_app_instances(config, make):
+    if not config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        pytest.skip("only Redis shares counts between processes")
+    from baiye import create_app
+
+    other = create_app(config).test_client()  # a second app server with the same Redis
+    first = create_app(config).test_client()
+    for _ in range(3):
+        first.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
+    assert other.post("/api/v1/auth/login", json={"username": "x", "password": "y"}).status_code == 429
