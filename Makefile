@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 install: $(VENV)/.installed
 
 translations: install
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
 migrate: install translations
 	$(FLASK) db upgrade
