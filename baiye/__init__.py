@@ -138,8 +138,13 @@ def import_models():
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as err:
-            if err.name != name:
+            if not is_missing(err, name):
                 raise
+
+
+def is_missing(err, module_name):
+    """The error says this module (or its package) is absent, not that something it imports is."""
+    return module_name == err.name or module_name.startswith(f"{err.name}.")
 
 
 def register_blueprints(app):
@@ -165,7 +170,7 @@ def register_optional(app, module_name):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
-        if err.name != module_name:
+        if not is_missing(err, module_name):
             raise
         return
     app.register_blueprint(module.bp)

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from baiye import is_missing
 from baiye.errors import DomainError
 from baiye.extensions import db
 
@@ -64,7 +65,7 @@ def demo_command(redemptions, if_empty, seed):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
-            if err.name != name:
+            if not is_missing(err, name):
                 raise
             continue
         module.build(rng=rng, now=now, redemptions=redemptions, password=DEMO_PASSWORD,
