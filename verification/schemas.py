@@ -10,20 +10,20 @@ from . import tokens
 
 def check_category(value):
     if value not in lists.keys("CATEGORIES"):
-        raise ValidationError(_l("请选择优待对象类别。"))
+        raise ValidationError(str(_l("请选择优待对象类别。")))
 
 
 def check_id_number(value):
     number = tokens.normalise_id_number(value)
     if len(number) != 18:
-        raise ValidationError(_l("身份证号应为18位。"))
+        raise ValidationError(str(_l("身份证号应为18位。")))
     if not tokens.id_number_valid(number):
-        raise ValidationError(_l("身份证号校验位不符，请逐位核对（最后一位可能是X）。"))
+        raise ValidationError(str(_l("身份证号校验位不符，请逐位核对（最后一位可能是X）。")))
 
 
 def check_not_past(value):
     if value < local_date(utcnow()):
-        raise ValidationError(_l("有效期不能早于今天。"))
+        raise ValidationError(str(_l("有效期不能早于今天。")))
 
 
 class MemberInputSchema(Schema):
