@@ -20,6 +20,7 @@ from .models import ActivationLink, Credential, Member
 from .schemas import MemberInputSchema, active_credential
 
 MAX_IMPORT_ROWS = 20_000
+REISSUED = "补发新证"  # stored reason (data, like the reasons coordinators type)
 
 
 def duplicate_member():
@@ -135,7 +136,7 @@ def reissue_credential(member, actor, now=None):
         raise DomainError("invalid_transition", _("该优待对象的资料已清除，不能再发证。"), 409)
     current = active_credential(member)
     if current is not None:
-        _revoke(current, _("补发新证"), now)
+        _revoke(current, REISSUED, now)
         db.session.flush()  # the partial unique index allows one active credential at a time
     serial = max((c.serial for c in member.credentials), default=0) + 1
     credential = _new_credential(member, serial, now)
