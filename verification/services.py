@@ -14,6 +14,7 @@ from baiye.accounts.services import create_user
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
+from baiye.messages import localise
 
 from . import tokens
 from .models import ActivationLink, Credential, Member
@@ -293,7 +294,7 @@ def import_members(rows, actor, now=None):
         try:
             data = schema.load(raw)
         except ValidationError as err:
-            bad.append({"row": number, "fields": err.messages})
+            bad.append({"row": number, "fields": localise(err.messages)})
             continue
         fields = _member_fields(data, now)
         fields["id_hash"] = tokens.id_hash(data["id_number"], key)
