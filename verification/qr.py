@@ -33,7 +33,7 @@ def _qr(text, border=4):
     return code
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # ~11 kB each
 def qr_svg(text):
     """SVG (bytes) of a QR holding exactly `text`."""
     image = _qr(text).make_image(image_factory=qrcode.image.svg.SvgPathImage)
@@ -47,7 +47,7 @@ def _qr_image(text, pixels, border=4):
     return image.resize((pixels, pixels), Image.NEAREST)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=2048)  # ~2 kB each
 def qr_png(text, pixels=480):
     """PNG (bytes) of a QR holding exactly `text`."""
     out = io.BytesIO()
@@ -71,7 +71,7 @@ def _text(draw, xy, text, size, fill, bold=True):
     draw.text(xy, text, font=font, fill=fill)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # ~40 kB each
 def card_png(qr_text, card_no_display, title, category, masked_name, expires_label, revoked_label=None):
     """The printable ID-1 card: title band, who it is for (masked), expiry, number and QR."""
     width, height = CARD_SIZE

@@ -4,12 +4,12 @@ import secrets
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from baiye import audit, lists
-from baiye.accounts.models import User
+from baiye.accounts.models import ApiToken, User
 from baiye.accounts.services import create_user
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
@@ -232,9 +232,15 @@ def activate(token, now=None):
     member = link.member
     user = db.session.scalar(select(User).where(User.member_id == member.id, User.role == "member"))
     if user is None:
-        user = create_user(f"m{member.id}", None, "member", display_name=tokens.mask_name(member.name))
+        username = f"m{member.id}"
+        if db.session.scalar(select(User.id).where(User.username == username)):  # a shop chose it first
+            username = f"m{member.id}-{secrets.token_hex(3)}"
+        user = create_user(username, None, "member", display_name=tokens.mask_name(member.name))
         user.member_id = member.id
         db.session.flush()
+    else:
+        # the link binds a new phone: bearer tokens handed to an earlier one stop working
+        db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     user.is_disabled = False
     user.last_login_at = now
     db.session.execute(update(ActivationLink).where(ActivationLink.id == link.id).values(user_id=user.id))

@@ -1,7 +1,7 @@
 """Pages: coordinators' member records and cards, the activation page, the member's phone page."""
 import base64
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +9,7 @@ from baiye.accounts.views import start_session
 from baiye.api import roles_required
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
+from baiye.extensions import db, limiter
 from baiye.forms import attach_errors, submit, validate_with
 
 from . import qr, services, tokens
@@ -76,8 +77,6 @@ def import_members():
                                   fields={"file": [_("请选择要导入的文件。")]})
             ids = services.import_members(read_rows(upload.filename, upload.read()), current_user)
         except DomainError as err:
-            from baiye.extensions import db
-
             db.session.rollback()
             bad_rows = err.extra.get("rows")
             attach_errors(form, err.fields or {"_": [err.message]})
@@ -157,6 +156,7 @@ def print_cards():
 # --- members ------------------------------------------------------------------------------------------
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def activate(token):
     """Opening the link changes nothing (chat apps pre-fetch links); the member taps to bind the phone."""
     form = ActionForm()

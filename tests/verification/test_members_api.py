@@ -136,6 +136,8 @@ def test_activation_once_then_used_superseded_unknown(coord, api):
     third = coord.post(f"/members/{member_id}/activation").get_json()["activation_url"]
     again = api.post("/auth/activate", json={"activation_url": third}).get_json()
     assert again["user"]["id"] == data["user"]["id"]
+    assert_error(member_api.get("/me/code"), 401, "not_signed_in")  # the earlier phone's token is gone
+    assert type(api)(api.client, again["token"]).get("/me/code").status_code == 200
     assert db.session.query(ActivationLink).filter(ActivationLink.used_at.isnot(None)).count() == 2
     assert actions().count("activation.use") == 2
 
@@ -227,3 +229,10 @@ def test_search_members(coord, make):
     assert coord.get("/members?category=family").get_json()["total"] == 1
     assert coord.get(f"/members?q={a.id_last4}").get_json()["items"][0]["id"] == a.id
     assert_error(coord.get("/members?page=0"), 422, "validation_error")
+
+
+def test_member_username_taken_by_a_shop(coord, api, make):
+    created = coord.post("/members", json=body()).get_json()
+    make.user("owner", username=f"m{created['id']}", shop=make.shop(owner=False))
+    data = api.post("/auth/activate", json={"activation_url": created["activation_url"]}).get_json()
+    assert data["user"]["username"].startswith(f"m{created['id']}-") and data["user"]["role"] == "member"
