@@ -13,7 +13,7 @@ from baiye.extensions import db, limiter
 from . import qr, services, tokens
 from .member_import import read_rows
 from .schemas import (ActivateSchema, ActivationTokenSchema, CardSchema, CredentialSchema, MemberInputSchema,
-                      MemberQuerySchema, MemberSchema, PhoneCodeSchema, ReasonSchema, active_credential,
+                      MemberQuerySchema, MemberSchema, MemberUpdateSchema, PhoneCodeSchema, ReasonSchema, active_credential,
                       credential_status)
 
 bp = Blueprint("verification_api", __name__, url_prefix=API_PREFIX)
@@ -56,6 +56,15 @@ def import_members():
 @doc(response=MemberSchema, summary="A member (never the whole ID number)")
 def member_detail(member_id):
     return MemberSchema().dump(services.get_member(member_id))
+
+
+@bp.patch("/members/<int:member_id>")
+@roles_required("coordinator")
+@doc(body=MemberUpdateSchema, response=MemberSchema, summary="Change a member's name, category, phone, expiry or station")
+def update_member(member_id):
+    member = services.get_member(member_id)
+    data = load(MemberUpdateSchema(), partial=True)
+    return MemberSchema().dump(services.update_member(member, current_user, data))
 
 
 @bp.post("/members/<int:member_id>/activation")

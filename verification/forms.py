@@ -39,3 +39,17 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that posts: only the CSRF token."""
+
+
+class MemberEditForm(MemberForm):
+    id_number = None  # never changes: a different person is a new enrolment
+
+    def member_data(self):
+        data = {name: (getattr(self, name).data or "").strip() for name in ("name", "category", "phone", "station")}
+        if self.expires_on.data:
+            data["expires_on"] = self.expires_on.data.isoformat()
+        return data
+
+    def fill_from(self, member):
+        self.name.data, self.category.data, self.phone.data = member.name, member.category, member.phone
+        self.expires_on.data, self.station.data = member.expires_on, member.station

@@ -56,6 +56,20 @@ class MemberInputSchema(Schema):
         return data
 
 
+class MemberUpdateSchema(MemberInputSchema):
+    """The same rules, every field optional, the ID number not changeable."""
+
+    class Meta:
+        exclude = ("id_number",)
+
+    @post_load
+    def tidy(self, data, **kwargs):
+        for key in ("phone", "station"):
+            if isinstance(data.get(key), str):
+                data[key] = data[key].strip() or None
+        return data
+
+
 class ReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")))
 

@@ -130,6 +130,23 @@ def members_for_print(ids=None, first_id=None, last_id=None, category=None, limi
     return db.session.scalars(query.limit(limit)).all()
 
 
+EDITABLE = ("name", "category", "phone", "expires_on", "station")
+
+
+def update_member(member, actor, data, now=None):
+    """Change a member's details (not the ID number: a different person is a new enrolment)."""
+    now = now or utcnow()
+    if member.purged_at is not None:
+        raise DomainError("invalid_transition", _("该优待对象的资料已清除，不能修改。"), 409)
+    changed = sorted(key for key in EDITABLE if key in data and getattr(member, key) != data[key])
+    for key in changed:
+        setattr(member, key, data[key])
+    if changed:
+        audit.record(actor, "member.update", member, now=now, fields=changed)
+    db.session.commit()
+    return member
+
+
 def reissue_credential(member, actor, now=None):
     """A new credential with the next serial; the current one (if any) is revoked."""
     now = now or utcnow()

@@ -14,9 +14,9 @@ from baiye.forms import attach_errors, submit, validate_with
 
 from . import qr, services, tokens
 from .api import activation_url, phone_code_body
-from .forms import ActionForm, ImportForm, MemberForm, ReasonForm
+from .forms import ActionForm, ImportForm, MemberEditForm, MemberForm, ReasonForm
 from .member_import import read_rows
-from .schemas import MemberInputSchema, MemberQuerySchema, active_credential, credential_status, member_status
+from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, active_credential, credential_status, member_status
 
 bp = Blueprint("verification", __name__)
 
@@ -62,6 +62,21 @@ def enrol():
             flash(_("已登记 %(name)s，优待证已发放。请把下方激活码交给本人扫码。", name=member.name), "success")
             return redirect(url_for("verification.member_detail", member_id=member.id))
     return render_template("verification/enrol.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/admin/members/<int:member_id>/edit", methods=["GET", "POST"])
+@roles_required("coordinator")
+def edit_member(member_id):
+    member = services.get_member(member_id)
+    form = MemberEditForm()
+    if request.method == "GET":
+        form.fill_from(member)
+    if form.validate_on_submit():
+        data = validate_with(form, MemberUpdateSchema(), form.member_data())
+        if data and submit(form, lambda: services.update_member(member, current_user, data)):
+            flash(_("资料已更新。"), "success")
+            return redirect(url_for("verification.member_detail", member_id=member.id))
+    return render_template("verification/enrol.html", form=form, member=member), 422 if form.errors else 200
 
 
 @bp.route("/admin/members/import", methods=["GET", "POST"])

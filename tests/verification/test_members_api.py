@@ -236,3 +236,20 @@ def test_member_username_taken_by_a_shop(coord, api, make):
     make.user("owner", username=f"m{created['id']}", shop=make.shop(owner=False))
     data = api.post("/auth/activate", json={"activation_url": created["activation_url"]}).get_json()
     assert data["user"]["username"].startswith(f"m{created['id']}-") and data["user"]["role"] == "member"
+
+
+def test_update_member_extends_expiry(coord, make, app):
+    member = make.member()
+    token = tokens.card_token(member.credentials[0])
+    later = (local_date(utcnow()) + timedelta(days=900)).isoformat()
+    response = coord.patch(f"/members/{member.id}", json={"expires_on": later, "phone": ""})
+    assert response.status_code == 200, response.get_json()
+    data = response.get_json()
+    assert data["expires_on"] == later and data["phone"] is None
+    assert_error(coord.patch(f"/members/{member.id}", json={"expires_on": "2001-01-01"}), 422, "validation_error")
+    assert_error(coord.patch(f"/members/{member.id}", json={"category": "x"}), 422, "validation_error")
+    assert_error(coord.patch("/members/999", json={}), 404, "not_found")
+    entry = db.session.query(AuditEntry).filter_by(action="member.update").one()
+    assert entry.detail["fields"] == ["expires_on", "phone"]
+    with app.test_request_context():  # the card keeps working, now until the new date
+        assert tokens.resolve_code(token, utcnow() + timedelta(days=800)).member_id == member.id

@@ -172,3 +172,18 @@ def test_member_card_png_decodes_to_the_card_url(client, coordinator, make):
     image = Image.open(io.BytesIO(png.data))
     assert image.size == (1011, 638)
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [card["qr_url"]]
+
+
+def test_edit_member_page(client, coordinator, make):
+    member = make.member(name="王建国")
+    page = client.get(f"/admin/members/{member.id}/edit").get_data(as_text=True)
+    assert 'value="王建国"' in page and "id_number" not in page
+    later = (local_date(utcnow()) + timedelta(days=800)).isoformat()
+    response = client.post(f"/admin/members/{member.id}/edit",
+                           data={"name": "王建国", "category": "family", "phone": "", "expires_on": later})
+    assert response.status_code == 302
+    db.session.expire_all()
+    member = db.session.get(Member, member.id)
+    assert member.category == "family" and member.expires_on.isoformat() == later and member.phone is None
+    response = client.post(f"/admin/members/{member.id}/edit", data={"name": "", "category": "family"})
+    assert response.status_code == 422
