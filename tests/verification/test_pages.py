@@ -187,3 +187,10 @@ def test_edit_member_page(client, coordinator, make):
     assert member.category == "family" and member.expires_on.isoformat() == later and member.phone is None
     response = client.post(f"/admin/members/{member.id}/edit", data={"name": "", "category": "family"})
     assert response.status_code == 422
+
+
+def test_pages_render_in_english(client, coordinator, make):
+    member = make.member()
+    for path in ("/admin/members", "/admin/members/new", "/admin/members/import", f"/admin/members/{member.id}",
+                 "/admin/members/print", f"/admin/members/{member.id}/edit"):
+        assert client.get(path + ("&" if "?" in path else "?") + "lang=en").status_code == 200, path
