@@ -158,7 +158,11 @@ def reissue_credential(member, actor, now=None):
         db.session.flush()  # the partial unique index allows one active credential at a time
     serial = max((c.serial for c in member.credentials), default=0) + 1
     credential = _new_credential(member, serial, now)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # another coordinator reissued at the same moment
+        db.session.rollback()
+        raise DomainError("invalid_transition", _("刚刚已有人为该优待对象补发了新证，请刷新后查看。"), 409) from None
     audit.record(actor, "credential.reissue", credential, now=now, member_id=member.id, serial=serial,
                  replaced_id=current.id if current else None)
     db.session.commit()
