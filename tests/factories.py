@@ -54,3 +54,27 @@ class Factory:
         db.session.add(offer)
         db.session.commit()
         return offer
+
+    def member(self, name="张三明", category="veteran", expires_on=None, id_number=None, phone="13900139000",
+               actor=None):
+        """An enrolled member with an active credential (through the real enrolment service)."""
+        from verification.services import enrol_member
+
+        member, _credential, _token = enrol_member(
+            dict(name=name, category=category, id_number=id_number or id_number_for(next(_seq)), phone=phone,
+                 expires_on=expires_on or local_date(utcnow()) + timedelta(days=365), station=None), actor)
+        return member
+
+    def credential(self, member=None, **kw):
+        """The active credential of a (new) member."""
+        member = member or self.member(**kw)
+        return next(c for c in member.credentials if c.status == "active")
+
+
+def id_number_for(n):
+    """A valid 18-character resident ID (GB 11643 check character) that differs for each n."""
+    from verification.tokens import id_check_char
+
+    body = f"110101198001{n % 10000:04d}" + f"{(n // 10000) % 10}"
+    return body + id_check_char(body)
+

@@ -42,6 +42,23 @@ class Credential(db.Model):
     )
 
 
+class ActivationLink(db.Model):
+    """A one-time link that binds a member's phone. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "activation_link"
+
+    id = db.Column(db.Integer, primary_key=True)
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    used_at = db.Column(db.DateTime)
+    superseded_at = db.Column(db.DateTime)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # the member account it signed in
+
+    member = db.relationship(Member)
+
+
 class Redemption(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), nullable=False)

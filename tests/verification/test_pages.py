@@ -1,0 +1,196 @@
+"""Coordinator pages, the activation page and the member's phone page, through the test client."""
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from baiye.clock import local_date, utcnow
+from baiye.extensions import db
+from verification import tokens
+from verification.models import ActivationLink, Credential, Member
+
+from ..factories import id_number_for
+
+
+def sign_in(client, user, password="secret123"):
+    response = client.post("/login", data={"username": user.username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def coordinator(client, make):
+    user = make.coordinator()
+    sign_in(client, user)
+    return user
+
+
+def form(**overrides):
+    data = {"name": "王建国", "category": "veteran", "id_number": id_number_for(701), "phone": "13900001111",
+            "expires_on": (local_date(utcnow()) + timedelta(days=365)).isoformat(), "station": "城关服务站"}
+    data.update(overrides)
+    return data
+
+
+def activation_path(html):
+    match = re.search(r'href="https://yj\.example\.cn(/activate/[A-Za-z0-9_-]+)"', html)
+    assert match, "activation link not shown"
+    return match.group(1)
+
+
+def test_enrol_page_shows_the_activation_link_once(client, coordinator):
+    assert client.get("/admin/members/new").status_code == 200
+    response = client.post("/admin/members/new", data=form())
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "王建国" in page and "手机激活码" in page
+    assert 'src="data:image/svg+xml;base64,' in page
+    path = activation_path(page)
+    assert db.session.query(ActivationLink).count() == 1
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert path not in again  # shown once: only its hash is stored
+
+
+def test_enrol_page_errors_beside_fields(client, coordinator, make):
+    make.member(id_number=id_number_for(702))
+    response = client.post("/admin/members/new", data=form(id_number=id_number_for(702)))
+    assert response.status_code == 422
+    assert "已登记过" in response.get_data(as_text=True)
+    number = id_number_for(703)
+    response = client.post("/admin/members/new", data=form(id_number=number[:-1] + ("1" if number[-1] != "1" else "2"),
+                                                           name=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "校验位" in page and 'id="err-name"' in page
+    assert db.session.query(Member).count() == 1
+
+
+def test_member_list_search_and_detail(client, coordinator, make):
+    a = make.member(name="王建国")
+    make.member(name="李秀英", category="family")
+    page = client.get("/admin/members?q=建国").get_data(as_text=True)
+    assert "王建国" in page and "李秀英" not in page
+    assert "李秀英" in client.get("/admin/members?category=family").get_data(as_text=True)
+    detail = client.get(f"/admin/members/{a.id}").get_data(as_text=True)
+    assert tokens.format_card_no(a.credentials[0].card_no) in detail
+    assert "身份证" in detail and a.id_last4 in detail
+
+
+def test_reissue_revoke_and_new_link(client, coordinator, make):
+    member = make.member()
+    first = member.credentials[0]
+    assert client.post(f"/admin/members/{member.id}/reissue").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Credential, first.id).status == "revoked"
+    current = db.session.query(Credential).filter_by(member_id=member.id, status="active").one()
+    response = client.post(f"/admin/credentials/{current.id}/revoke", data={"reason": ""})
+    assert response.status_code == 422 and "请填写" in response.get_data(as_text=True)
+    response = client.post(f"/admin/credentials/{current.id}/revoke", data={"reason": "证件遗失"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Credential, current.id).status == "revoked"
+    response = client.post(f"/admin/members/{member.id}/activation")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert activation_path(page)
+
+
+def test_import_page_shows_bad_rows(client, coordinator):
+    content = ("name,category,id_number,phone,expires_on\n"
+               f"张三,veteran,{id_number_for(801)},13900000000,2099-01-01\n"
+               f"李四,nobody,{id_number_for(802)},,2099-01-01\n").encode()
+    response = client.post("/admin/members/import", data={"file": (io.BytesIO(content), "m.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "bad-rows" in page and ">3<" in page and "category" in page
+    assert db.session.query(Member).count() == 0
+    good = content.decode().splitlines()[:2]
+    response = client.post("/admin/members/import", data={"file": (io.BytesIO("\n".join(good).encode()), "m.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302 and "imported=" in response.headers["Location"]
+    assert db.session.query(Member).count() == 1
+    response = client.post("/admin/members/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+
+
+def test_print_page_lays_out_cards(client, coordinator, make):
+    members = [make.member(name=f"成员{i}") for i in range(12)]
+    page = client.get("/admin/members/print").get_data(as_text=True)
+    assert page.count('class="id-card"') == 12 and page.count('class="sheet"') == 2
+    one = client.get(f"/admin/members/print?ids={members[0].id}").get_data(as_text=True)
+    assert one.count('class="id-card"') == 1 and "成*0" in one
+    assert client.get("/admin/members/print?ids=x").status_code == 400
+    qr_path = re.search(r'src="(/api/v1/credentials/\d+/qr\.svg)"', one).group(1)
+    assert client.get(qr_path).mimetype == "image/svg+xml"
+
+
+def test_shops_cannot_open_member_pages(client, make):
+    shop = make.shop()
+    for user in (shop.owner, make.cashier(shop)):
+        sign_in(client, user)
+        member = make.member()
+        for path in ("/admin/members", "/admin/members/new", f"/admin/members/{member.id}", "/admin/members/import",
+                     "/admin/members/print", "/me", "/me/code.svg"):
+            assert client.get(path).status_code == 403, path
+        assert client.post(f"/admin/members/{member.id}/reissue").status_code == 403
+        client.post("/logout")
+    assert client.get("/admin/members").status_code == 302  # anonymous: to the sign-in page
+
+
+def test_activation_page_get_changes_nothing_post_signs_in(client, coordinator):
+    response = client.post("/admin/members/new", data=form())
+    path = activation_path(client.get(response.headers["Location"]).get_data(as_text=True))
+    client.post("/logout")
+    page = client.get(path)
+    assert page.status_code == 200 and "王*国" in page.get_data(as_text=True)
+    assert "王建国" not in page.get_data(as_text=True)
+    assert db.session.query(ActivationLink).one().used_at is None  # a pre-fetch uses nothing
+    response = client.post(path)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/me")
+    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
+        "remember_token" in h for h in response.headers.getlist("Set-Cookie"))
+    me = client.get("/me")
+    html = me.get_data(as_text=True)
+    assert me.status_code == 200 and "王*国" in html and "退役军人" in html and "member-code.js" in html
+    svg = client.get("/me/code.svg")
+    assert svg.status_code == 200 and svg.headers["Cache-Control"] == "no-store"
+    code = client.get("/api/v1/me/code").get_json()
+    assert tokens.resolve_code(code["qr_url"], utcnow()).member.name == "王建国"
+    # used: the page says so and does not sign anyone in
+    other = client.application.test_client()
+    used = other.get(path)
+    assert used.status_code == 409 and "已使用" in used.get_data(as_text=True)
+    assert other.get("/activate/not-a-real-token").status_code == 404
+
+
+def test_member_card_png_decodes_to_the_card_url(client, coordinator, make):
+    member = make.member()
+    credential = member.credentials[0]
+    card = client.get(f"/api/v1/credentials/{credential.id}/card").get_json()
+    png = client.get(f"/api/v1/credentials/{credential.id}/card.png")
+    image = Image.open(io.BytesIO(png.data))
+    assert image.size == (1011, 638)
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [card["qr_url"]]
+
+
+def test_edit_member_page(client, coordinator, make):
+    member = make.member(name="王建国")
+    page = client.get(f"/admin/members/{member.id}/edit").get_data(as_text=True)
+    assert 'value="王建国"' in page and "id_number" not in page
+    later = (local_date(utcnow()) + timedelta(days=800)).isoformat()
+    response = client.post(f"/admin/members/{member.id}/edit",
+                           data={"name": "王建国", "category": "family", "phone": "", "expires_on": later})
+    assert response.status_code == 302
+    db.session.expire_all()
+    member = db.session.get(Member, member.id)
+    assert member.category == "family" and member.expires_on.isoformat() == later and member.phone is None
+    response = client.post(f"/admin/members/{member.id}/edit", data={"name": "", "category": "family"})
+    assert response.status_code == 422
+
+
+def test_pages_render_in_english(client, coordinator, make):
+    member = make.member()
+    for path in ("/admin/members", "/admin/members/new", "/admin/members/import", f"/admin/members/{member.id}",
+                 "/admin/members/print", f"/admin/members/{member.id}/edit"):
+        assert client.get(path + ("&" if "?" in path else "?") + "lang=en").status_code == 200, path

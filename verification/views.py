@@ -1,0 +1,212 @@
+"""Pages: coordinators' member records and cards, the activation page, the member's phone page."""
+import base64
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from baiye.accounts.views import start_session
+from baiye.api import roles_required
+from baiye.clock import local_date, utcnow
+from baiye.errors import DomainError
+from baiye.extensions import db, limiter
+from baiye.forms import attach_errors, submit, validate_with
+
+from . import qr, services, tokens
+from .api import activation_url, phone_code_body
+from .forms import ActionForm, ImportForm, MemberEditForm, MemberForm, ReasonForm
+from .member_import import read_rows
+from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, active_credential, credential_status, member_status
+
+bp = Blueprint("verification", __name__)
+
+STATUS_LABELS = {"active": "有效", "revoked": "已作废", "expired": "已过期", "purged": "已清除"}
+
+
+@bp.app_context_processor
+def verification_helpers():
+    return {"credential_label": lambda s: _(STATUS_LABELS.get(s, s)), "mask_name": tokens.mask_name,
+            "format_card_no": tokens.format_card_no}
+
+
+def qr_data_uri(text):
+    """An inline SVG QR (the page's CSP allows data: images) for a link shown once."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr.qr_svg(text)).decode()
+
+
+def remember_link(member, token):
+    session["activation"] = {"member_id": member.id, "url": activation_url(token)}
+
+
+# --- coordinators ------------------------------------------------------------------------------
+
+@bp.get("/admin/members")
+@roles_required("coordinator")
+def members():
+    args = MemberQuerySchema().load({k: v for k, v in request.args.items() if k in ("q", "category", "page") and v})
+    items, total = services.search_members(**args)
+    return render_template("verification/members.html", members=items, total=total, args=args,
+                           status_of=member_status, pages=(total + args["per_page"] - 1) // args["per_page"])
+
+
+@bp.route("/admin/members/new", methods=["GET", "POST"])
+@roles_required("coordinator")
+def enrol():
+    form = MemberForm()
+    if form.validate_on_submit():
+        data = validate_with(form, MemberInputSchema(), form.member_data())
+        result = data and submit(form, lambda: services.enrol_member(data, current_user))
+        if result:
+            member, _credential, token = result
+            remember_link(member, token)
+            flash(_("已登记 %(name)s，优待证已发放。请把下方激活码交给本人扫码。", name=member.name), "success")
+            return redirect(url_for("verification.member_detail", member_id=member.id))
+    return render_template("verification/enrol.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/admin/members/<int:member_id>/edit", methods=["GET", "POST"])
+@roles_required("coordinator")
+def edit_member(member_id):
+    member = services.get_member(member_id)
+    form = MemberEditForm()
+    if request.method == "GET":
+        form.fill_from(member)
+    if form.validate_on_submit():
+        data = validate_with(form, MemberUpdateSchema(), form.member_data())
+        if data and submit(form, lambda: services.update_member(member, current_user, data)):
+            flash(_("资料已更新。"), "success")
+            return redirect(url_for("verification.member_detail", member_id=member.id))
+    return render_template("verification/enrol.html", form=form, member=member), 422 if form.errors else 200
+
+
+@bp.route("/admin/members/import", methods=["GET", "POST"])
+@roles_required("coordinator")
+def import_members():
+    form = ImportForm()
+    bad_rows = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            if not upload:
+                raise DomainError("validation_error", _("请选择要导入的文件。"), 422,
+                                  fields={"file": [_("请选择要导入的文件。")]})
+            ids = services.import_members(read_rows(upload.filename, upload.read()), current_user)
+        except DomainError as err:
+            db.session.rollback()
+            bad_rows = err.extra.get("rows")
+            attach_errors(form, err.fields or {"_": [err.message]})
+        else:
+            flash(_("已导入 %(n)d 名优待对象，每人已发放优待证。", n=len(ids)), "success")
+            return redirect(url_for("verification.members", imported=f"{ids[0]}-{ids[-1]}"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("verification/import.html", form=form, bad_rows=bad_rows), status
+
+
+@bp.get("/admin/members/<int:member_id>")
+@roles_required("coordinator")
+def member_detail(member_id):
+    member = services.get_member(member_id)
+    link = session.pop("activation", None)
+    link = link if link and link.get("member_id") == member.id else None
+    return render_template("verification/member_detail.html", member=member, credential=active_credential(member),
+                           status=member_status(member), credential_status=credential_status,
+                           link=link, link_qr=qr_data_uri(link["url"]) if link else None,
+                           reason_form=ReasonForm(), action_form=ActionForm())
+
+
+@bp.post("/admin/members/<int:member_id>/reissue")
+@roles_required("coordinator")
+def reissue(member_id):
+    form = ActionForm()
+    member = services.get_member(member_id)
+    if form.validate_on_submit():
+        credential = services.reissue_credential(member, current_user)
+        flash(_("已补发新证（第 %(n)d 张），旧证已作废。", n=credential.serial), "success")
+    return redirect(url_for("verification.member_detail", member_id=member.id))
+
+
+@bp.post("/admin/credentials/<int:credential_id>/revoke")
+@roles_required("coordinator")
+def revoke(credential_id):
+    credential = services.get_credential(credential_id)
+    member = credential.member
+    form = ReasonForm()
+    if form.validate_on_submit() and submit(
+            form, lambda: services.revoke_credential(credential, current_user, form.reason.data)):
+        flash(_("优待证已作废。"), "info")
+        return redirect(url_for("verification.member_detail", member_id=member.id))
+    return render_template("verification/member_detail.html", member=member, credential=active_credential(member),
+                           status=member_status(member), credential_status=credential_status, link=None,
+                           link_qr=None, reason_form=form, action_form=ActionForm()), 422
+
+
+@bp.post("/admin/members/<int:member_id>/activation")
+@roles_required("coordinator")
+def new_activation(member_id):
+    form = ActionForm()
+    member = services.get_member(member_id)
+    if form.validate_on_submit():
+        remember_link(member, services.create_activation(member, current_user))
+        flash(_("已生成新的激活码，之前的激活链接已失效。"), "success")
+    return redirect(url_for("verification.member_detail", member_id=member.id))
+
+
+@bp.get("/admin/members/print")
+@roles_required("coordinator")
+def print_cards():
+    """A4 sheets of cards, ten to a page: ?ids=1,2,3 or ?from=&to= (member ids) and ?category=."""
+    try:
+        ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip()]
+        first = int(request.args.get("from") or 0) or None
+        last = int(request.args.get("to") or 0) or None
+    except ValueError:
+        raise DomainError("validation_error", _("打印范围应为会员编号。"), 400) from None
+    category = request.args.get("category") or None
+    chosen = services.members_for_print(ids=ids, first_id=first, last_id=last, category=category)
+    cards = [(m, active_credential(m)) for m in chosen]
+    sheets = [cards[i:i + 10] for i in range(0, len(cards), 10)]
+    return render_template("verification/print.html", sheets=sheets, count=len(cards))
+
+
+# --- members ------------------------------------------------------------------------------------------
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def activate(token):
+    """Opening the link changes nothing (chat apps pre-fetch links); the member taps to bind the phone."""
+    form = ActionForm()
+    try:
+        link = services.find_activation(token)
+    except DomainError as err:
+        return render_template("verification/activate.html", error=err, form=form), err.status
+    if form.validate_on_submit():
+        user = services.activate(token)
+        start_session(user, remember=True)
+        flash(_("已在本机启用优待码。以后打开本网站即可出示。"), "success")
+        return redirect(url_for("verification.me"))
+    member = link.member
+    return render_template("verification/activate.html", error=None, form=form,
+                           masked_name=tokens.mask_name(member.name), category=member.category)
+
+
+@bp.get("/me")
+@roles_required("member")
+def me():
+    member = services.member_of(current_user)
+    credential = active_credential(member)
+    try:
+        code = phone_code_body()
+        problem = None
+    except DomainError as err:
+        code, problem = None, err
+    return render_template("verification/me.html", member=member, credential=credential, code=code,
+                           problem=problem, expired=member.expires_on < local_date(utcnow()))
+
+
+@bp.get("/me/code.svg")
+@roles_required("member")
+def me_code_svg():
+    _credential, token, _refresh, _expires = services.phone_code(current_user)
+    response = Response(qr.qr_svg(tokens.code_url(token)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
