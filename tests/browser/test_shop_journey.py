@@ -1,53 +1,14 @@
 """A shop registers on a phone, a coordinator approves it, an offer is added, and it is listed."""
-import shutil
-import threading
-
-import pytest
-from werkzeug.serving import make_server
-
-from baiye import create_app
+from baiye.accounts.services import create_user
 from baiye.extensions import db
-from tests.conftest import base_config
 from tests.factories import licence_no
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM, reason="no Chromium installed (apt-get install chromium)")]
 
-
-@pytest.fixture
-def server(tmp_path):
-    config = base_config(tmp_path) | {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "WTF_CSRF_ENABLED": True,
-                                      "BASE_URL": None}
-    app = create_app(config)
-    with app.app_context():
-        db.create_all()
-        from baiye.accounts.services import create_user
-
+def test_register_approve_offer_directory(live_server, page, tmp_path):
+    server = live_server
+    with server.app.app_context():
         create_user("coord", "secret123", "coordinator")
         db.session.commit()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
-                                      has_touch=True)
-        yield context.new_page()
-        browser.close()
-
-
-def test_register_approve_offer_directory(server, page, tmp_path):
     licence = licence_no()
     page.goto(server + "/")
     page.get_by_role("link", name="商户入驻登记").first.click()
