@@ -21,6 +21,7 @@ def register_commands(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(retention_command)
 
 
 @click.command("create-user")
@@ -125,3 +126,17 @@ def backup_command(path):
         raise click.ClickException(f"integrity check of the copy failed: {check}")
     click.echo(f"Backed up {url.database} to {target}")
     current_app.logger.info("backup written to %s", target)
+
+
+@click.command("retention")
+@click.option("--months", type=click.IntRange(min=1), default=None,
+              help="Keep personal data this many months after a credential ends (default: RETENTION_MONTHS).")
+@click.option("--dry-run", is_flag=True, help="Only count the members that would be cleared.")
+def retention_command(months, dry_run):
+    """Remove members' personal data past the retention period; totals stay as they are."""
+    from verification.retention import purge_members
+
+    months = months or current_app.config["RETENTION_MONTHS"]
+    count = purge_members(months, dry_run=dry_run)
+    verb = "would clear" if dry_run else "cleared"
+    click.echo(f"{verb} the personal data of {count} member(s) whose credential ended over {months} months ago")
