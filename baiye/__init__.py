@@ -124,7 +124,8 @@ def register_extensions(app):
         return None
 
 
-MODEL_MODULES = ("baiye.accounts.models", "baiye.audit", "shops.models", "verification.models", "reports.models")
+MODEL_MODULES = ("baiye.accounts.models", "baiye.audit", "shops.models", "verification.models",
+                 "verification.redemption_models", "reports.models")
 
 
 def import_models():
@@ -135,7 +136,7 @@ def import_models():
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as err:
-            if err.name != name:
+            if not (name == err.name or name.startswith(f"{err.name}.")):
                 raise
 
 
@@ -149,7 +150,8 @@ def register_blueprints(app):
     for blueprint in (core, accounts, accounts_api, shops, shops_api):
         app.register_blueprint(blueprint)
 
-    for optional in ("verification.views", "verification.api", "reports.views", "reports.api"):
+    for optional in ("verification.views", "verification.api", "verification.scan_views",
+                     "verification.redemption_api", "reports.views", "reports.api"):
         register_optional(app, optional)
 
 
@@ -160,7 +162,7 @@ def register_optional(app, module_name):
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
-        if err.name != module_name:
+        if not (module_name == err.name or module_name.startswith(f"{err.name}.")):
             raise
         return
     app.register_blueprint(module.bp)
