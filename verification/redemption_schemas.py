@@ -52,6 +52,8 @@ class VerificationSchema(Schema):
     offers = fields.Nested(OfferUseSchema, many=True)
 
     def member_view(self, v):
+        if not v.valid:
+            return None
         return {"category": v.member.category, "masked_name": v.masked_name, "card_last4": v.card_last4}
 
     def dump(self, obj, **kwargs):

@@ -249,7 +249,8 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
         if key and (existing := _by_key(shop, key)) is not None:
             return existing, False  # a concurrent request with the same key won the race
         if err.code in LOGGED_REFUSALS:
-            log_refusal("redeem", err.extra.get("reason") or err.code, shop, actor, code, offer_id, now=now)
+            known_offer = offer_id if err.code != "not_found" else None
+            log_refusal("redeem", err.extra.get("reason") or err.code, shop, actor, code, known_offer, now=now)
             db.session.commit()
         raise
     except IntegrityError:
