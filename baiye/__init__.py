@@ -99,6 +99,9 @@ def select_locale():
 def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    # CSRF is checked by check_csrf (register_request_hooks), which exempts bearer-token calls;
+    # Flask-WTF's own blanket check would refuse those, so it is turned off.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
