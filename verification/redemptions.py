@@ -86,7 +86,8 @@ def require_till(actor, shop):
 
 
 def code_tail(code):
-    return (code or "").strip()[-4:] or None
+    """The last few printable characters of what was scanned: enough to recognise, never the whole code."""
+    return "".join(c for c in (code or "").strip() if c.isprintable())[-4:] or None
 
 
 def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None):
@@ -238,6 +239,8 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
         raise forbidden(_("只有本店店主或收银员可以核销。"))
     check_bill(bill)
     key = (idempotency_key or "").strip() or None
+    if key and len(key) > 64:
+        raise invalid({"idempotency_key": [_("幂等键不能超过64个字符。")]})
     if key:
         existing = _by_key(shop, key)
         if existing is not None:

@@ -160,6 +160,8 @@ def redeem_form_for(verification, form=None):
 
 
 @bp.route("/v/<token>", methods=["GET", "POST"])
+@per_user
+@per_address
 def result(token):
     """What a member's QR opens. Shop staff see the verdict and log a redemption; anyone else a neutral page."""
     shop = redemptions.till_shop(current_user) if current_user.is_authenticated else None

@@ -257,3 +257,14 @@ def test_verify_rate_limited_per_user(app, api, make, till):
     assert_error(caller.post("/redemptions", json=redeem_body(till)), 429, "rate_limited")
     # Another account on the same address is stopped by the per-address limit.
     assert_error(api.as_(make.cashier(till.shop)).post("/verify", json={"code": "1234"}), 429, "rate_limited")
+
+
+def test_odd_input_never_reaches_a_500(api, till):
+    caller = api.as_(till.cashier)
+    body = caller.post("/verify", json={"code": "abc\u0000\u0001"}).get_json()
+    assert body == {"valid": False, "reason": "invalid"}
+    assert_error(caller.post("/redemptions", json=redeem_body(till, offer_id=2**70)), 404, "not_found")
+    assert_error(caller.post("/redemptions", json=redeem_body(till, idempotency_key="k" * 65)), 422,
+                 "validation_error")
+    assert_error(caller.post(f"/redemptions/{2**70}/void", json={"reason": "x"}), 404, "not_found")
+    assert_error(caller.post("/redemptions", json=redeem_body(till, code=["x"])), 422, "validation_error")
