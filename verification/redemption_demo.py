@@ -74,6 +74,7 @@ def build(rng, now, password, echo, redemptions=None, **options):
     total = redemptions if redemptions is not None else rng.randrange(25, 40) * days
     # Some shops are busier than others, some members come more often.
     shop_weight = {shop.id: rng.choice([1, 1, 2, 3, 5, 8]) for shop in shops}
+    shop_weight[min(shop_weight)] = 12  # the demo owner's and cashier's shop has plenty to show
     offer_weights = list(itertools.accumulate(shop_weight[shop.id] for shop, _ in offers))
     card_weights = list(itertools.accumulate(rng.choice([1, 1, 1, 2, 4]) for _ in cards))
     used = defaultdict(int)
