@@ -35,13 +35,35 @@ def live_server(app):
     thread.join(timeout=5)
 
 
+def qr_video(path, text):
+    """A few seconds of camera picture showing a QR code, as the Y4M file Chromium's fake camera plays."""
+    import qrcode
+    from PIL import Image
+
+    frame = Image.new("L", (640, 480), 90)
+    code = qrcode.make(text, border=4).get_image().convert("L").resize((300, 300))
+    frame.paste(code, (170, 90))
+    luma, chroma = frame.tobytes(), bytes([128]) * (320 * 240 * 2)
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n")
+        for _ in range(20):
+            out.write(b"FRAME\n" + luma + chroma)
+    return path
+
+
 @pytest.fixture
-def phone():
+def camera_args():
+    """Extra Chromium switches; a test that scans with the camera puts a fake camera here."""
+    return []
+
+
+@pytest.fixture
+def phone(camera_args):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
+            "--disable-sync", *camera_args])
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1,
                                       is_mobile=True, has_touch=True, locale="zh-CN")
         page = context.new_page()
@@ -95,3 +117,50 @@ def test_cashier_logs_a_redemption_and_sees_it_today(make, live_server, phone):
     phone.goto(f"{live_server}/scan")
     shot(phone, "5-scan")
     assert phone.get_by_role("heading", name="输入卡号").is_visible()
+
+
+def sign_in_at(phone, base, user, password):
+    phone.goto(f"{base}/login")
+    phone.get_by_label("用户名").fill(user.username)
+    phone.get_by_label("密码").fill(password)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url(re.compile(r"/shop$"))
+
+
+class TestCamera:
+    """The in-app scanner with Chromium's fake camera playing a QR code (no BarcodeDetector on Linux,
+    so the frames go to the server, as on iOS Safari)."""
+
+    @pytest.fixture
+    def camera_args(self, tmp_path):
+        self.url_in_qr = "https://yj.example.cn/v/880077770001"
+        video = qr_video(tmp_path / "qr.y4m", self.url_in_qr)
+        return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}"]
+
+    def test_camera_scan_opens_the_result_page(self, make, live_server, phone):
+        shop = make.shop()
+        cashier = make.cashier(shop)
+        make.offer(shop)
+        make_member(name="李卫国", category="family", card_no="880077770001")
+        sign_in_at(phone, live_server, cashier, make.password)
+        phone.goto(f"{live_server}/scan")
+        phone.get_by_role("button", name="打开摄像头扫码").click()
+        phone.wait_for_url(re.compile(r"/v/880077770001$"), timeout=20_000)
+        shot(phone, "camera-result")
+        assert "有效" in phone.inner_text("main") and "李*国" in phone.inner_text("main")
+
+
+def test_photo_upload_opens_the_result_page(make, live_server, phone, tmp_path):
+    import qrcode
+
+    shop = make.shop()
+    cashier = make.cashier(shop)
+    card = make_member(name="赵强", category="active_duty")
+    picture = tmp_path / "photo.png"
+    qrcode.make(f"https://yj.example.cn/v/{card.card_no}").save(picture)
+    sign_in_at(phone, live_server, cashier, make.password)
+    phone.goto(f"{live_server}/scan")
+    phone.set_input_files("#photo", str(picture))  # the page sends a chosen photo at once
+    phone.wait_for_url(re.compile(rf"/v/{card.card_no}$"))
+    assert "有效" in phone.inner_text("main") and "现役军人" in phone.inner_text("main")
