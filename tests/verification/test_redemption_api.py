@@ -250,13 +250,19 @@ def test_void_of_another_shops_redemption_is_404(api, make, till):
     assert_error(api.as_(till.cashier).post("/redemptions/99999/void", json={"reason": "x"}), 404, "not_found")
 
 
-def test_verify_rate_limited_per_user(app, api, make, till):
-    caller = api.as_(till.cashier)
-    statuses = [caller.post("/verify", json={"code": till.card.card_no}).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    assert_error(caller.post("/redemptions", json=redeem_body(till)), 429, "rate_limited")
-    # Another account on the same address is stopped by the per-address limit.
-    assert_error(api.as_(make.cashier(till.shop)).post("/verify", json={"code": "1234"}), 429, "rate_limited")
+def test_verify_rate_limited_per_user_and_per_address(app, api, make, till):
+    def verify(caller, address):
+        return caller.post("/verify", json={"code": till.card.card_no},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    first = api.as_(till.cashier)
+    # Per user: changing address does not help one account guess on.
+    assert [verify(first, f"10.0.0.{i}") for i in range(4)] == [200, 200, 200, 429]
+    assert_error(first.post("/redemptions", json=redeem_body(till), environ_base={"REMOTE_ADDR": "10.0.0.9"}),
+                 429, "rate_limited")
+    # Per address: many accounts on one address are stopped together.
+    others = [api.as_(make.cashier(till.shop)) for _ in range(4)]
+    assert [verify(caller, "10.9.9.9") for caller in others] == [200, 200, 200, 429]
 
 
 def test_odd_input_never_reaches_a_500(api, till):
