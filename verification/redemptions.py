@@ -255,6 +255,10 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
             known_offer = offer_id if err.code != "not_found" else None
             log_refusal("redeem", err.extra.get("reason") or err.code, shop, actor, code, known_offer, now=now)
             db.session.commit()
+        if err.code == "credential_invalid":
+            reason = err.extra.get("reason", "invalid")
+            raise DomainError(err.code, str(REASON_TEXT.get(reason, REASON_TEXT["invalid"])), err.status,
+                              reason=reason) from None
         raise
     except IntegrityError:
         db.session.rollback()

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from baiye.api import roles_required
@@ -31,7 +32,7 @@ bp = Blueprint("scan", __name__)
 TOKEN_MAX = 512
 
 
-PERIOD_WORDS = {"day": "每天", "week": "每周", "month": "每月", "none": "活动期间"}
+PERIOD_WORDS = {"day": _l("每天"), "week": _l("每周"), "month": _l("每月"), "none": _l("活动期间")}
 
 
 def offer_conditions(offer):
@@ -40,7 +41,7 @@ def offer_conditions(offer):
     if offer.min_spend:
         parts.append(_("满¥%(m)s可用", m=f"{offer.min_spend / 100:.2f}"))
     if offer.limit_per_member:
-        parts.append(_("%(p)s限%(n)d次", p=_(PERIOD_WORDS[offer.limit_period]), n=offer.limit_per_member))
+        parts.append(_("%(p)s限%(n)d次", p=PERIOD_WORDS[offer.limit_period], n=offer.limit_per_member))
     return " · ".join(parts)
 
 
@@ -205,8 +206,7 @@ def try_redeem(shop, token, form, verification, now):
         return redemption, 200
     except DomainError as err:
         db.session.rollback()
-        attach_errors(form, err.fields or {"_": [err.message if err.code != "credential_invalid" else
-                                                 redemptions.REASON_TEXT.get(err.extra.get("reason"), err.message)]})
+        attach_errors(form, err.fields or {"_": [err.message]})
         return None, err.status
 
 
