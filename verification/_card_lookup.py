@@ -14,7 +14,15 @@ from baiye.extensions import db
 
 from .models import Credential
 
-CARD_RE = re.compile(r"^[0-9A-Z]{4,16}$")
+CARD_RE = re.compile(r"^\d{12}$")  # twelve digits, the last a Luhn check digit (as verification.tokens issues)
+
+
+def luhn_digit(digits):
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        n = int(char) * (2 if index % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return str((10 - total % 10) % 10)
 
 
 def refusal(reason):
@@ -25,13 +33,15 @@ def _candidate(code):
     text = (code or "").strip()
     if "/v/" in text:
         text = text.split("/v/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
-    return re.sub(r"[\s\-]", "", text).upper()
+    return re.sub(r"[\s\-]", "", text)
 
 
 def resolve_code(code, now):
     """The active, unexpired credential a card number names; DomainError(reason=...) otherwise."""
+    if not isinstance(code, str) or len(code) > 500:
+        raise refusal("invalid")
     card_no = _candidate(code)
-    if not CARD_RE.match(card_no):
+    if not CARD_RE.match(card_no) or luhn_digit(card_no[:-1]) != card_no[-1]:
         raise refusal("invalid")
     credential = db.session.scalar(select(Credential).where(Credential.card_no == card_no))
     if credential is None:

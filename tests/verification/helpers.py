@@ -14,12 +14,19 @@ from verification.models import Credential, Member
 _seq = itertools.count(1)
 
 
+def card(body):
+    """A well-formed card number: eleven digits and their Luhn check digit."""
+    from verification._card_lookup import luhn_digit
+
+    return body + luhn_digit(body)
+
+
 def make_member(name="张小明", category="veteran", expires_on=None, card_no=None, status="active", **kw):
     """A member with one credential (card number returned as .card_no on the credential)."""
     n = next(_seq)
     member = Member(name=name, category=category, phone="13900000000", id_last4=f"{n:04d}"[-4:],
                     expires_on=expires_on or local_date(utcnow()) + timedelta(days=365), **kw)
-    credential = Credential(member=member, public_id=secrets.token_hex(8), card_no=card_no or f"8800{n:08d}",
+    credential = Credential(member=member, public_id=secrets.token_hex(8), card_no=card_no or card(f"880{n:08d}"),
                             status=status)
     db.session.add_all([member, credential])
     db.session.commit()

@@ -59,7 +59,7 @@ def test_cashier_sees_valid_and_offers_and_get_changes_nothing(client, make, til
 
 def test_invalid_card_shows_reason_in_chinese(client, till):
     sign_in(client, till.cashier)
-    page = text(client.get("/v/880011112222"))
+    page = text(client.get("/v/880011112229"))
     assert "无效" in page and "查无此证" in page and "确认核销" not in page
     revoked = make_member(status="revoked")
     assert "已被注销" in text(client.get(f"/v/{revoked.card_no}"))
@@ -145,7 +145,7 @@ def test_scanner_page_and_manual_entry(client, till):
     response = client.post("/scan/open", data={"code": f" {till.card.card_no} "})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/v/{till.card.card_no}")
     assert db.session.query(ScanLog).count() == 0
-    client.post("/scan/open", data={"code": "880000000000"})
+    client.post("/scan/open", data={"code": "880000000005"})
     assert db.session.query(ScanLog).one().reason == "unknown"
     assert client.post("/scan/open", data={"code": ""}).status_code == 422
 
