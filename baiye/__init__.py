@@ -102,6 +102,9 @@ def select_locale():
 def register_extensions(app):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    # CSRF is checked by check_csrf (register_request_hooks), which exempts bearer-token calls;
+    # Flask-WTF's own blanket check would refuse those, so it is turned off.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -127,7 +130,8 @@ def register_extensions(app):
         return None
 
 
-MODEL_MODULES = ("baiye.accounts.models", "baiye.audit", "shops.models", "verification.models", "reports.models")
+MODEL_MODULES = ("baiye.accounts.models", "baiye.audit", "shops.models", "verification.models",
+                 "verification.redemption_models", "reports.models")
 
 
 def import_models():
@@ -159,7 +163,8 @@ def register_blueprints(app):
     for blueprint in (core, openapi, audit, accounts, accounts_api, shops, shops_api):
         app.register_blueprint(blueprint)
 
-    for optional in ("verification.views", "verification.api", "reports.views", "reports.api"):
+    for optional in ("verification.views", "verification.api", "verification.scan_views",
+                     "verification.redemption_api", "reports.views", "reports.api"):
         register_optional(app, optional)
 
 

@@ -14,7 +14,7 @@ from baiye.extensions import db
 
 DEMO_PASSWORD = "demo2026"
 # Each area that has demo data provides demo.build(rng, now, **options) -> list of sign-in lines.
-DEMO_AREAS = ("shops.demo", "verification.demo", "reports.demo")
+DEMO_AREAS = ("shops.demo", "verification.demo", "verification.redemption_demo", "reports.demo")
 
 
 def register_commands(app):

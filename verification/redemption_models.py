@@ -1,0 +1,37 @@
+"""Tables of the redemption area: per-member usage counters and the refused-scan log."""
+from baiye.clock import utcnow
+from baiye.extensions import db
+
+
+class UsageCounter(db.Model):
+    """How many times a member used an offer in one limit period.
+
+    The limit holds under concurrency because a use is counted by a guarded
+    `UPDATE ... SET used = used + 1 WHERE ... AND used < :limit` on this row, whose row count
+    tells whether the use was granted; SQLite and PostgreSQL both serialise it.
+    """
+
+    __tablename__ = "usage_counter"
+
+    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), primary_key=True)
+    offer_id = db.Column(db.Integer, db.ForeignKey("offer.id"), primary_key=True, index=True)
+    period = db.Column(db.String(16), primary_key=True)  # baiye.clock.period_key: 2026-11-21, 2026-W47, 2026-11, all
+    used = db.Column(db.Integer, nullable=False, default=0)
+
+
+class ScanLog(db.Model):
+    """A refused verification or redemption, with its reason (evidence, and a trail of guessing)."""
+
+    __tablename__ = "scan_log"
+
+    id = db.Column(db.Integer, primary_key=True)
+    at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    action = db.Column(db.String(16), nullable=False)  # verify | redeem
+    reason = db.Column(db.String(32), nullable=False)  # the refusal code (or verify reason)
+    shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"))
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    credential_id = db.Column(db.Integer, db.ForeignKey("credential.id"))
+    offer_id = db.Column(db.Integer, db.ForeignKey("offer.id"))
+    code_tail = db.Column(db.String(8))  # last characters of what was scanned, never the whole code
+
+    __table_args__ = (db.Index("ix_scan_log_shop_at", "shop_id", "at"),)

@@ -1,0 +1,78 @@
+"""What the scanning and redemption routes load and dump."""
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields, validate
+
+from baiye.clock import iso_utc
+
+from .tokens import card_last4
+
+CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
+
+
+class VerifySchema(Schema):
+    code = CODE
+
+
+class RedeemSchema(Schema):
+    code = CODE
+    offer_id = fields.Integer(strict=True, required=True)
+    bill = fields.Integer(strict=True, required=True)  # fen; range checked by the service (config ceiling)
+    idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class VoidSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True)  # required: checked by the service
+
+
+class RedemptionQuerySchema(Schema):
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class OfferUseSchema(Schema):
+    id = fields.Function(lambda u: u.offer.id)
+    title = fields.Function(lambda u: u.offer.title)
+    kind = fields.Function(lambda u: u.offer.kind)
+    value = fields.Function(lambda u: u.offer.value)
+    min_spend = fields.Function(lambda u: u.offer.min_spend)
+    limit_per_member = fields.Function(lambda u: u.offer.limit_per_member)
+    limit_period = fields.Function(lambda u: u.offer.limit_period)
+    remaining = fields.Integer(allow_none=True)
+
+
+class VerificationSchema(Schema):
+    """{"valid": true, "member", "offers"} or {"valid": false, "reason"} (API.md)."""
+
+    valid = fields.Boolean()
+    reason = fields.String()
+    member = fields.Method("member_view")
+    offers = fields.Nested(OfferUseSchema, many=True)
+
+    def member_view(self, v):
+        if not v.valid:
+            return None
+        return {"category": v.member.category, "masked_name": v.masked_name, "card_last4": v.card_last4}
+
+    def dump(self, obj, **kwargs):
+        only = ("valid", "member", "offers") if obj.valid else ("valid", "reason")
+        return {k: v for k, v in super().dump(obj, **kwargs).items() if k in only}
+
+
+class RedemptionSchema(Schema):
+    id = fields.Integer()
+    shop_id = fields.Integer()
+    offer_id = fields.Integer()
+    offer_title = fields.Function(lambda r: r.offer.title)
+    category = fields.String()
+    bill = fields.Integer()
+    discount = fields.Integer()
+    card_last4 = fields.Function(lambda r: card_last4(r.credential.card_no))
+    cashier = fields.Function(lambda r: r.cashier.display_name or r.cashier.username if r.cashier else None)
+    created_at = fields.Function(lambda r: iso_utc(r.created_at))
+    day = fields.Date()
+    idempotency_key = fields.String(allow_none=True)
+    voided_at = fields.Function(lambda r: iso_utc(r.voided_at))
+    void_reason = fields.String(allow_none=True)

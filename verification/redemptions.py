@@ -1,0 +1,408 @@
+"""Verification and redemption at the till. Plain functions used by the pages and the API alike.
+
+Everything a redemption needs happens in one transaction that is committed before anyone is
+told it is done. Refusals are recorded in the scan log (in a transaction of their own, since the
+refused one is rolled back) and then raised with their stable code.
+"""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from baiye import audit
+from baiye.clock import local_date, period_key, utcnow
+from baiye.errors import DomainError, forbidden, invalid, not_found
+from baiye.extensions import db
+from shops.models import Offer, Shop
+
+from .tokens import card_last4, mask_name, resolve_code
+from .models import Credential, Redemption
+from .redemption_models import ScanLog, UsageCounter
+from .signals import redemption_logged, redemption_voided
+
+# Why a code does not verify, in plain words for the cashier (API.md's verify reasons).
+REASON_TEXT = {
+    "revoked": _l("此优待证已被注销，不能使用。"),
+    "expired": _l("此优待证已过期，请持证人到服务站续期。"),
+    "stale": _l("二维码已过时（可能是截图），请让对方刷新手机上的优待码后再扫。"),
+    "unknown": _l("查无此证：卡号或二维码不存在。"),
+    "invalid": _l("这不是有效的优待码（可能被改动或伪造）。"),
+}
+# Refusals worth keeping in the scan log: the ones about the member, the offer or the shop.
+LOGGED_REFUSALS = {"credential_invalid", "not_found", "offer_not_current", "not_eligible", "below_min_spend",
+                   "limit_reached", "shop_not_approved"}
+TILL_ROLES = ("owner", "cashier")
+
+
+@dataclass
+class OfferUse:
+    """An offer as it applies to one member today: how many uses are left (None: no limit)."""
+
+    offer: Offer
+    remaining: int | None
+
+
+@dataclass
+class Verification:
+    valid: bool
+    reason: str | None = None
+    credential: Credential | None = None
+    offers: list = field(default_factory=list)
+
+    @property
+    def member(self):
+        return self.credential.member if self.credential else None
+
+    @property
+    def masked_name(self):
+        return mask_name(self.member.name) if self.member else None
+
+    @property
+    def card_last4(self):
+        return card_last4(self.credential.card_no) if self.credential else None
+
+    @property
+    def reason_text(self):
+        return str(REASON_TEXT.get(self.reason, REASON_TEXT["invalid"])) if self.reason else None
+
+
+def is_till(user, shop=None):
+    """An owner or cashier (of `shop`, when given)."""
+    return (user is not None and getattr(user, "is_authenticated", False) and user.role in TILL_ROLES
+            and user.shop_id is not None and (shop is None or user.shop_id == shop.id))
+
+
+def require_till(actor, shop):
+    """Only the shop's own owner or cashier redeems, and only while the shop is approved."""
+    if not is_till(actor, shop):
+        raise forbidden(_("只有本店店主或收银员可以核销。"))
+    if shop.status != "approved":
+        raise DomainError("shop_not_approved", _("本店未通过审核或已暂停参与，暂不能核销。"), 409)
+
+
+def code_tail(code):
+    """The last few printable characters of what was scanned: enough to recognise, never the whole code."""
+    return "".join(c for c in (code or "").strip() if c.isprintable())[-4:] or None
+
+
+def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None):
+    """Record a refused scan (the caller commits)."""
+    db.session.add(ScanLog(at=now or utcnow(), action=action, reason=reason, shop_id=getattr(shop, "id", None),
+                           user_id=getattr(actor, "id", None), code_tail=code_tail(code),
+                           offer_id=offer_id if isinstance(offer_id, int) and offer_id < 2**31 else None,
+                           credential_id=getattr(credential, "id", None)))
+
+
+def check_code(code, now):
+    """(credential, None) for a code that verifies, else (None, reason)."""
+    try:
+        return resolve_code(code, now), None
+    except DomainError as err:
+        if err.code != "credential_invalid":
+            raise
+        return None, err.extra.get("reason", "invalid")
+
+
+def offer_uses(shop, member, now):
+    """The shop's current offers that take the member's category, with the uses left in each period."""
+    day = local_date(now)
+    offers = [o for o in shop.offers if o.current_on(day) and o.takes(member.category)]
+    limited = [o for o in offers if o.limit_per_member]
+    used = {}
+    if limited:
+        rows = db.session.execute(select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
+            UsageCounter.member_id == member.id, UsageCounter.offer_id.in_([o.id for o in limited])))
+        used = {(offer_id, period): n for offer_id, period, n in rows}
+    return [OfferUse(o, None if not o.limit_per_member else
+                     max(0, o.limit_per_member - used.get((o.id, period_key(day, o.limit_period)), 0)))
+            for o in offers]
+
+
+def verify_for_shop(shop, actor, code, now=None, log=True):
+    """Whether a scanned code is valid for this shop's till, and which offers apply.
+
+    With `log`, a refused code is recorded in the scan log and committed. Pages that merely show
+    a GET pass log=False: opening a URL changes nothing.
+    """
+    now = now or utcnow()
+    require_till(actor, shop)
+    credential, reason = check_code(code, now)
+    if credential is None:
+        if log:
+            log_refusal("verify", reason, shop, actor, code, now=now)
+            db.session.commit()
+        return Verification(valid=False, reason=reason)
+    return Verification(valid=True, credential=credential, offers=offer_uses(shop, credential.member, now))
+
+
+def discount_for(offer, bill):
+    """Money off in fen: percent rounds half up to the fen; an amount never exceeds the bill."""
+    if offer.kind == "percent_off":
+        return (bill * offer.value + 50) // 100
+    if offer.kind == "amount_off":
+        return min(offer.value or 0, bill)
+    return 0
+
+
+def check_bill(bill):
+    ceiling = current_app.config["BILL_CEILING_FEN"]
+    if isinstance(bill, bool) or not isinstance(bill, int):
+        raise invalid({"bill": [_("消费金额必须是以分为单位的整数。")]})
+    if bill < 0:
+        raise invalid({"bill": [_("消费金额不能为负数。")]})
+    if bill > ceiling:
+        raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
+
+
+def _by_key(shop, key):
+    return db.session.scalar(select(Redemption).where(Redemption.shop_id == shop.id,
+                                                      Redemption.idempotency_key == key))
+
+
+def _upsert_counter(values):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(UsageCounter.__table__).values(**values).on_conflict_do_nothing())
+
+
+def take_use(member, offer, day):
+    """Count one use of a limited offer, or refuse with limit_reached.
+
+    The counter row is created if missing (a concurrent creation is tolerated), then a guarded
+    increment whose row count says whether a use was left: PostgreSQL re-checks the guard after a
+    concurrent writer commits, SQLite runs one writer at a time; either way exactly `limit` win.
+    """
+    table = UsageCounter.__table__
+    period = period_key(day, offer.limit_period)
+    _upsert_counter({"member_id": member.id, "offer_id": offer.id, "period": period, "used": 0})
+    result = db.session.execute(
+        update(table)
+        .where(table.c.member_id == member.id, table.c.offer_id == offer.id, table.c.period == period,
+               table.c.used < offer.limit_per_member)
+        .values(used=table.c.used + 1))
+    if result.rowcount != 1:
+        raise DomainError("limit_reached", _("该优惠本周期的次数已用完。"), 409, remaining=0)
+
+
+def give_use_back(redemption):
+    table = UsageCounter.__table__
+    period = period_key(redemption.day, redemption.offer.limit_period)
+    db.session.execute(
+        update(table)
+        .where(table.c.member_id == redemption.member_id, table.c.offer_id == redemption.offer_id,
+               table.c.period == period, table.c.used > 0)
+        .values(used=table.c.used - 1))
+
+
+def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
+    require_till(actor, shop)
+    credential = resolve_code(code, now)
+    offer = db.session.get(Offer, offer_id) if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None
+    if offer is None or offer.shop_id != shop.id:
+        raise not_found(_("本店没有这项优惠。"))
+    day = local_date(now)
+    if not offer.current_on(day):
+        raise DomainError("offer_not_current", _("这项优惠已停用或不在有效期内。"), 409)
+    member = credential.member
+    if not offer.takes(member.category):
+        raise DomainError("not_eligible", _("这项优惠不适用于该优待对象类别。"), 409)
+    if offer.min_spend and bill < offer.min_spend:
+        raise DomainError("below_min_spend", _("未达到最低消费（满%(y)s元可用）。", y=f"{offer.min_spend / 100:.2f}"),
+                          409, min_spend=offer.min_spend)
+    # The first write of the transaction: on SQLite it takes the write lock, so everything after
+    # it runs one request at a time.
+    if offer.limit_per_member:
+        take_use(member, offer, day)
+    redemption = Redemption(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
+                            credential_id=credential.id, category=member.category, bill=bill,
+                            discount=discount_for(offer, bill), created_at=now, day=day,
+                            idempotency_key=idempotency_key)
+    db.session.add(redemption)
+    db.session.flush()
+    redemption_logged.send(redemption)
+    db.session.commit()
+    return redemption
+
+
+def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
+    """Log a redemption; (redemption, created). The same idempotency key returns the first one."""
+    now = now or utcnow()
+    if not is_till(actor, shop):
+        raise forbidden(_("只有本店店主或收银员可以核销。"))
+    check_bill(bill)
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > 64:
+        raise invalid({"idempotency_key": [_("幂等键不能超过64个字符。")]})
+    if key:
+        existing = _by_key(shop, key)
+        if existing is not None:
+            return existing, False
+    try:
+        return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
+    except DomainError as err:
+        db.session.rollback()
+        if key and (existing := _by_key(shop, key)) is not None:
+            return existing, False  # a concurrent request with the same key won the race
+        if err.code in LOGGED_REFUSALS:
+            known_offer = offer_id if err.code != "not_found" else None
+            log_refusal("redeem", err.extra.get("reason") or err.code, shop, actor, code, known_offer, now=now)
+            db.session.commit()
+        if err.code == "credential_invalid":
+            reason = err.extra.get("reason", "invalid")
+            raise DomainError(err.code, str(REASON_TEXT.get(reason, REASON_TEXT["invalid"])), err.status,
+                              reason=reason) from None
+        raise
+    except IntegrityError:
+        db.session.rollback()
+        if key and (existing := _by_key(shop, key)) is not None:
+            return existing, False
+        raise
+
+
+def get_redemption(redemption_id, actor):
+    """A redemption as the actor may see it: their own shop's, or any for a coordinator."""
+    redemption = db.session.get(Redemption, redemption_id) if 0 < redemption_id < 2**31 else None
+    if redemption is None or not can_see(actor, redemption):
+        raise not_found(_("找不到该核销记录。"))
+    return redemption
+
+
+def can_see(actor, redemption):
+    return actor.role == "coordinator" or is_till(actor) and actor.shop_id == redemption.shop_id
+
+
+def void_deadline(redemption):
+    return redemption.created_at + timedelta(minutes=current_app.config["VOID_WINDOW_MINUTES"])
+
+
+def can_void(actor, redemption, now=None):
+    """Whether the actor may void it now (for showing the button; void() decides)."""
+    if redemption.voided_at or not can_see(actor, redemption):
+        return False
+    return actor.role == "coordinator" or (now or utcnow()) <= void_deadline(redemption)
+
+
+def void(redemption_id, actor, reason, now=None):
+    """Void a redemption with a reason: its shop within the window, a coordinator at any time."""
+    now = now or utcnow()
+    if actor.role not in TILL_ROLES + ("coordinator",):
+        raise forbidden()
+    redemption = get_redemption(redemption_id, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid({"reason": [_("请填写撤销原因。")]})
+    if len(reason) > 500:
+        raise invalid({"reason": [_("原因不能超过500字。")]})
+    if redemption.voided_at:
+        raise DomainError("already_voided", _("这条核销记录已经撤销过了。"), 409)
+    if actor.role != "coordinator" and now > void_deadline(redemption):
+        raise DomainError("void_window_passed", _("已超过%(m)d分钟，不能自行撤销，请联系区双拥办。",
+                                                  m=current_app.config["VOID_WINDOW_MINUTES"]), 403)
+    table = Redemption.__table__
+    result = db.session.execute(update(table).where(table.c.id == redemption.id, table.c.voided_at.is_(None))
+                                .values(voided_at=now, void_reason=reason, voided_by_id=actor.id))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("already_voided", _("这条核销记录已经撤销过了。"), 409)
+    db.session.refresh(redemption)
+    give_use_back(redemption)
+    audit.record(actor, "redemption.void", redemption, now=now, reason=reason, shop_id=redemption.shop_id,
+                 discount=redemption.discount)
+    db.session.flush()
+    redemption_voided.send(redemption)
+    db.session.commit()
+    return redemption
+
+
+def _filtered(query, shop_id=None, date_from=None, date_to=None):
+    if shop_id is not None:
+        query = query.where(Redemption.shop_id == shop_id)
+    if date_from is not None:
+        query = query.where(Redemption.day >= date_from)
+    if date_to is not None:
+        query = query.where(Redemption.day <= date_to)
+    return query
+
+
+def list_redemptions(actor, shop_id=None, date_from=None, date_to=None, page=1, per_page=50):
+    """Redemptions the actor may see, newest first; (items, total). Shop staff see their own shop only."""
+    if is_till(actor):
+        if shop_id is not None and shop_id != actor.shop_id:
+            raise forbidden(_("只能查看本店的核销记录。"))
+        shop_id = actor.shop_id
+    elif actor.role != "coordinator":
+        raise forbidden()
+    query = _filtered(select(Redemption), shop_id, date_from, date_to)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.options(selectinload(Redemption.offer), selectinload(Redemption.credential),
+                      selectinload(Redemption.cashier))
+        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return items, total
+
+
+def shop_totals(shop_id, date_from=None, date_to=None):
+    """Count, bill and discount of a shop's redemptions that stand (voided ones left out)."""
+    query = _filtered(select(func.count(), func.coalesce(func.sum(Redemption.bill), 0),
+                             func.coalesce(func.sum(Redemption.discount), 0))
+                      .where(Redemption.voided_at.is_(None)), shop_id, date_from, date_to)
+    count, bill, discount = db.session.execute(query).one()
+    return {"redemptions": count, "bill": int(bill), "discount": int(discount)}
+
+
+def shop_days(shop_id, date_from, date_to):
+    """Per local day: redemptions, people served, bill and discount (voided left out), newest first."""
+    rows = db.session.execute(
+        _filtered(select(Redemption.day, func.count(), func.count(Redemption.member_id.distinct()),
+                         func.sum(Redemption.bill), func.sum(Redemption.discount))
+                  .where(Redemption.voided_at.is_(None)), shop_id, date_from, date_to)
+        .group_by(Redemption.day).order_by(Redemption.day.desc()))
+    return [{"day": day, "redemptions": n, "people": people, "bill": int(bill or 0), "discount": int(disc or 0)}
+            for day, n, people, bill, disc in rows]
+
+
+def shop_redemptions(shop_id, date_from, date_to, limit=None):
+    """A shop's redemptions between two local days, voided included, newest first."""
+    query = (_filtered(select(Redemption), shop_id, date_from, date_to)
+             .options(selectinload(Redemption.offer), selectinload(Redemption.credential),
+                      selectinload(Redemption.cashier))
+             .order_by(Redemption.created_at.desc(), Redemption.id.desc()))
+    if limit:
+        query = query.limit(limit)
+    return db.session.scalars(query).all()
+
+
+def first_day(shop_id):
+    return db.session.scalar(select(func.min(Redemption.day)).where(Redemption.shop_id == shop_id))
+
+
+def export_rows(shop, actor, date_from, date_to, now=None):
+    """The shop's redemptions as rows for a CSV; the export is audited."""
+    if not (is_till(actor, shop) or actor.role == "coordinator"):
+        raise forbidden()
+    items = shop_redemptions(shop.id, date_from, date_to)
+    audit.record(actor, "redemption.export", shop, now=now, date_from=str(date_from), date_to=str(date_to),
+                 rows=len(items))
+    db.session.commit()
+    return items
+
+
+def refusals(shop_id, since):
+    """Refused scans at a shop since a moment, newest first."""
+    return db.session.scalars(select(ScanLog).where(ScanLog.shop_id == shop_id, ScanLog.at >= since)
+                              .order_by(ScanLog.at.desc())).all()
+
+
+def till_shop(user):
+    """The shop an owner or cashier works at (None for anyone else)."""
+    return db.session.get(Shop, user.shop_id) if is_till(user) else None
+
