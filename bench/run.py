@@ -1,0 +1,195 @@
+"""Verify and redeem under gunicorn, as ratios of their ceilings measured in the same run.
+
+    python bench/run.py [--seconds 10] [--connections 64] [--members 2000]
+
+Builds a fresh SQLite database in a temporary folder, seeds one approved shop with a cashier, an
+unlimited offer and enrolled members (through the app's own services), then serves the app and
+bench/ceiling.py with the same gunicorn settings (gunicorn.conf.py) and drives each with wrk on
+loopback:
+
+    ceiling JSON route   vs  POST /api/v1/verify        (target: >= 0.5, p99 < 50 ms)
+    ceiling insert route vs  POST /api/v1/redemptions   (target: >= 0.5, p99 < 100 ms)
+
+Needs wrk (apt-get install wrk). Prints a table and writes bench/results/latest.json.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+
+LUA = r"""
+local codes, token, path, kind = {}, os.getenv("BENCH_TOKEN"), os.getenv("BENCH_PATH"), os.getenv("BENCH_KIND")
+for line in io.lines(os.getenv("BENCH_CODES")) do codes[#codes + 1] = line end
+local offer = os.getenv("BENCH_OFFER")
+local counter, tid = 0, 0
+local threads = {}
+function setup(thread) thread:set("tid", #threads + 1); threads[#threads + 1] = thread end
+function init(args) math.randomseed(os.time() + (tid or 0)); counter = 0 end
+request = function()
+  counter = counter + 1
+  local code = codes[math.random(#codes)]
+  local body
+  if kind == "redeem" then
+    body = string.format('{"code":"%s","offer_id":%s,"bill":%d,"idempotency_key":"b%d-%d-%d"}',
+                         code, offer, math.random(1000, 50000), tid or 0, counter, math.random(1e9))
+  else
+    body = string.format('{"code":"%s"}', code)
+  end
+  return wrk.format("POST", path, {["Content-Type"] = "application/json",
+                                   ["Authorization"] = "Bearer " .. token}, body)
+end
+"""
+
+SEED = r"""
+import sys
+from baiye import create_app
+from baiye.extensions import db
+app = create_app()
+with app.app_context():
+    from baiye.accounts.services import create_user, issue_api_token
+    from shops.models import Offer, Shop
+    from verification.services import enrol_member
+    from verification.tokens import card_token, code_url
+    from baiye.clock import local_date, utcnow
+    from datetime import timedelta
+    import random
+    coordinator = create_user("bench-coordinator", "bench2026x", "coordinator")
+    shop = Shop(name="压测商户", industry="catering", street="chengguan", address="1号", phone="13800138000",
+                licence_no="911100000000000001", status="approved")
+    db.session.add(shop)
+    db.session.flush()
+    cashier = create_user("bench-cashier", "bench2026x", "cashier", shop=shop)
+    today = local_date(utcnow())
+    offer = Offer(shop=shop, title="全单9折", kind="percent_off", value=10, categories="", limit_per_member=None,
+                  limit_period="none", starts_on=today - timedelta(days=1))
+    db.session.add(offer)
+    db.session.add(Offer(shop=shop, title="每日一次", kind="amount_off", value=500, categories="",
+                         limit_per_member=1, limit_period="day", starts_on=today - timedelta(days=1)))
+    db.session.commit()
+    rng = random.Random(1)
+    codes = []
+    with app.test_request_context(base_url="http://127.0.0.1"):
+        for n in range(int(sys.argv[1])):
+            body = f"1101011980{n:07d}"
+            from verification.tokens import id_check_char
+            number = body + id_check_char(body)
+            member, credential, _ = enrol_member(dict(name=f"成员{n}", category=rng.choice(
+                ["active_duty", "family", "veteran", "martyr_family"]), id_number=number, phone=None,
+                expires_on=today + timedelta(days=365), station=None), coordinator)
+            codes.append(code_url(card_token(credential)))
+    token = issue_api_token(cashier)
+    db.session.commit()
+    print(token, offer.id)
+    open(sys.argv[2], "w").write("\n".join(codes) + "\n")
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def serve(app_spec, port, env, log):
+    return subprocess.Popen([GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                             "--access-logfile", "/dev/null", app_spec], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wrk(url, seconds, connections, env):
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", env["BENCH_LUA"], url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p99_ms": round(float(p99.group(1)) * scale, 2), "requests": total,
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--members", type=int, default=2000)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'app.db'}", SECRET_KEY="bench-secret",
+               BASE_URL="", FLASK_RATELIMIT_VERIFY="100000000 per minute", CEILING_DB=str(work / "ceiling.db"),
+               PYTHONPATH=str(ROOT))
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    subprocess.run([str(Path(PYTHON).with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    codes = work / "codes.txt"
+    seeded = subprocess.run([PYTHON, "-c", SEED, str(args.members), str(codes)], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    token, offer_id = seeded[-2], seeded[-1]
+    (work / "bench.lua").write_text(LUA)
+    env.update(BENCH_LUA=str(work / "bench.lua"), BENCH_CODES=str(codes), BENCH_TOKEN=token, BENCH_OFFER=offer_id)
+
+    app_port, ceiling_port = free_port(), free_port()
+    log = open(work / "servers.log", "w")
+    servers = [serve("wsgi:app", app_port, env, log), serve("bench.ceiling:app", ceiling_port, env, log)]
+    try:
+        wait_up(f"http://127.0.0.1:{app_port}/healthz")
+        wait_up(f"http://127.0.0.1:{ceiling_port}/json")
+        app_url, ceiling_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{ceiling_port}"
+        runs = [("ceiling_json", ceiling_url, "/json", "verify"), ("verify", app_url, "/api/v1/verify", "verify"),
+                ("ceiling_insert", ceiling_url, "/insert", "redeem"),
+                ("redeem", app_url, "/api/v1/redemptions", "redeem")]
+        results = {}
+        for name, base, path, kind in runs:
+            run_env = dict(env, BENCH_PATH=path, BENCH_KIND=kind)
+            wrk(base + path, 2, args.connections, run_env)  # warm up
+            results[name] = wrk(base + path, args.seconds, args.connections, run_env)
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=20)
+    verify_ratio = results["verify"]["rps"] / results["ceiling_json"]["rps"]
+    redeem_ratio = results["redeem"]["rps"] / results["ceiling_insert"]["rps"]
+    summary = {"connections": args.connections, "seconds": args.seconds, "results": results,
+               "verify_ratio": round(verify_ratio, 3), "redeem_ratio": round(redeem_ratio, 3),
+               "verify_ok": verify_ratio >= 0.5 and results["verify"]["p99_ms"] < 50 and not results["verify"]["errors"],
+               "redeem_ok": redeem_ratio >= 0.5 and results["redeem"]["p99_ms"] < 100 and not results["redeem"]["errors"]}
+    print(f"{'run':<16}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    for name, r in results.items():
+        print(f"{name:<16}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>10}")
+    print(f"verify/ceiling_json  = {verify_ratio:.2f}  (target >= 0.5, p99 < 50 ms)  {'OK' if summary['verify_ok'] else 'NOT MET'}")
+    print(f"redeem/ceiling_insert = {redeem_ratio:.2f}  (target >= 0.5, p99 < 100 ms) {'OK' if summary['redeem_ok'] else 'NOT MET'}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(summary, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
