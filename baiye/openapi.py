@@ -32,17 +32,24 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
-def schema_name(schema):
-    cls = schema if isinstance(schema, type) else type(schema)
-    name = cls.__name__.removesuffix("Schema") or cls.__name__
-    if not isinstance(schema, type) and getattr(schema, "partial", False):
-        name += "Patch"
-    return name
+def name_resolver():
+    """Schema names for the document: the class name, prefixed by its area where two areas share one."""
+    taken = {}
+
+    def resolve(schema):
+        cls = schema if isinstance(schema, type) else type(schema)
+        name = cls.__name__.removesuffix("Schema") or cls.__name__
+        if taken.setdefault(name, cls) is not cls:
+            name = cls.__module__.split(".")[0].title() + name
+            taken.setdefault(name, cls)
+        return name
+
+    return resolve
 
 
 def build_spec(app):
     spec = APISpec(title="百业千店 API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+                   plugins=[MarshmallowPlugin(schema_name_resolver=name_resolver())],
                    info={"description": "JSON API of the 百业千店 merchant discount network. Amounts are integers "
                                         "in fen; dates are YYYY-MM-DD in the deployment's time zone."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
