@@ -1,0 +1,333 @@
+"""The coordinator's figures, read from the roll-ups (never by scanning the redemptions).
+
+Sums come from `stat_day` (one row per day, shop and category). Unique people come from the member
+sets: whole months of the period from the monthly bitmaps (OR-ed), the days at either edge from the
+daily id arrays, so a year's figure reads a few thousand small rows whatever the redemption count.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+
+from baiye import lists
+from baiye.clock import local_date, period_key, utcnow
+from baiye.extensions import db
+from shops.models import Offer, Shop
+from verification.models import Member
+
+from .models import StatDay, StatDayMembers, StatMonthMembers
+from .rollups import month_end, month_start, unpack_ids
+
+GROUPS = ("industry", "street", "category", "shop", "day", "week", "month")
+STATUSES = ("approved", "pending", "suspended", "rejected")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A period (inclusive local days; None = open) and the optional filters."""
+
+    start: date | None = None
+    end: date | None = None
+    street: str | None = None
+    industry: str | None = None
+    category: str | None = None
+    shop_id: int | None = None
+
+    @property
+    def narrows_shops(self):
+        return bool(self.street or self.industry or self.shop_id)
+
+    def describe(self):
+        """The period and filters in words, for titles of exports and the printed report."""
+        parts = [f"{self.start.isoformat() if self.start else '…'} 至 {self.end.isoformat() if self.end else '…'}"]
+        if self.street:
+            parts.append(lists.street_label(self.street))
+        if self.industry:
+            parts.append(lists.industry_label(self.industry))
+        if self.category:
+            parts.append(lists.category_label(self.category))
+        if self.shop_id:
+            shop = db.session.get(Shop, self.shop_id)
+            parts.append(shop.name if shop else f"#{self.shop_id}")
+        return " · ".join(parts)
+
+
+def _shop_conditions(filters):
+    conditions = []
+    if filters.street:
+        conditions.append(Shop.street == filters.street)
+    if filters.industry:
+        conditions.append(Shop.industry == filters.industry)
+    if filters.shop_id:
+        conditions.append(Shop.id == filters.shop_id)
+    return conditions
+
+
+def _shops(filters):
+    """{id: (name, industry, street)} of the shops the filters select (all when none)."""
+    rows = db.session.execute(select(Shop.id, Shop.name, Shop.industry, Shop.street)
+                              .where(*_shop_conditions(filters))).all()
+    return {r.id: r for r in rows}
+
+
+def _rollup_conditions(model, day_column, filters, shop_ids, start=None, end=None):
+    conditions = []
+    start, end = start or filters.start, end or filters.end
+    if start:
+        conditions.append(day_column >= start)
+    if end:
+        conditions.append(day_column <= end)
+    if filters.category:
+        conditions.append(model.category == filters.category)
+    if filters.narrows_shops:
+        conditions.append(model.shop_id.in_(shop_ids or [-1]))
+    return conditions
+
+
+def _bounds(filters):
+    """The period with open ends closed at the first and last day that has data (None when empty)."""
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        first, last = db.session.execute(select(func.min(StatDay.day), func.max(StatDay.day))).one()
+        if first is None:
+            return None
+        start, end = start or first, end or last
+    return (start, end) if start <= end else None
+
+
+# --- unique people --------------------------------------------------------------------------
+
+def _split(start, end):
+    """Whole months inside [start, end], and the day ranges at the edges outside them."""
+    first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
+    last_full = end if end == month_end(end) else month_start(end) - timedelta(days=1)
+    if first_full > last_full:
+        return None, [(start, end)]
+    edges = []
+    if start < first_full:
+        edges.append((start, first_full - timedelta(days=1)))
+    if last_full < end:
+        edges.append((last_full + timedelta(days=1), end))
+    return (first_full, month_start(last_full)), edges
+
+
+def people(filters, key=None, shops=None):
+    """Distinct members served, per group: {group_key: count}. `key(day, shop_id, category)` names
+    the group of a roll-up row (None: one group, keyed None)."""
+    bounds = _bounds(filters)
+    if bounds is None:
+        return {}
+    shops = _shops(filters) if shops is None else shops
+    key = key or (lambda day, shop_id, category: None)
+    start, end = bounds
+    day_grain = getattr(key, "needs_days", False)
+    months, edges = (None, [(start, end)]) if day_grain else _split(start, end)
+
+    bitmaps, sets = {}, {}
+    if months:
+        rows = db.session.execute(
+            select(StatMonthMembers.month, StatMonthMembers.shop_id, StatMonthMembers.category,
+                   StatMonthMembers.bits)
+            .where(*_rollup_conditions(StatMonthMembers, StatMonthMembers.month, filters, shops,
+                                       start=months[0], end=months[1])))
+        for month, shop_id, category, bits in rows:
+            group = key(month, shop_id, category)
+            bitmaps[group] = bitmaps.get(group, 0) | int.from_bytes(bits, "little")
+    for first, last in edges:
+        rows = db.session.execute(
+            select(StatDayMembers.day, StatDayMembers.shop_id, StatDayMembers.category, StatDayMembers.members)
+            .where(*_rollup_conditions(StatDayMembers, StatDayMembers.day, filters, shops, start=first, end=last)))
+        for day, shop_id, category, blob in rows:
+            group = key(day, shop_id, category)
+            members = sets.get(group)
+            if members is None:
+                members = sets[group] = set()
+            members.update(unpack_ids(blob))
+
+    counts = {}
+    for group in set(bitmaps) | set(sets):
+        bitmap = bitmaps.get(group, 0)
+        counts[group] = bitmap.bit_count()
+        extra = sets.get(group)
+        if extra:
+            raw = bitmap.to_bytes((bitmap.bit_length() + 7) // 8, "little")
+            size = len(raw)
+            counts[group] += sum(1 for m in extra if (m >> 3) >= size or not raw[m >> 3] >> (m & 7) & 1)
+    return counts
+
+
+# --- grouping --------------------------------------------------------------------------------
+
+def week_key(day):
+    return period_key(day, "week")
+
+
+def month_key(day):
+    return day.strftime("%Y-%m")
+
+
+def _grouper(by, shops):
+    """(key function over roll-up rows, whether it needs daily rows)."""
+    if by == "industry":
+        fn = lambda d, s, c: shops[s].industry if s in shops else None  # noqa: E731
+    elif by == "street":
+        fn = lambda d, s, c: shops[s].street if s in shops else None  # noqa: E731
+    elif by == "category":
+        fn = lambda d, s, c: c  # noqa: E731
+    elif by == "shop":
+        fn = lambda d, s, c: s  # noqa: E731
+    elif by == "month":
+        fn = lambda d, s, c: month_key(d)  # noqa: E731
+    elif by == "week":
+        def fn(d, s, c):
+            return week_key(d)
+        fn.needs_days = True
+    elif by == "day":
+        def fn(d, s, c):
+            return d.isoformat()
+        fn.needs_days = True
+    else:
+        raise ValueError(by)
+    return fn
+
+
+def _sums(filters, shops, by=None):
+    """{group: [redemptions, bill, discount]} from stat_day."""
+    columns = [func.sum(StatDay.redemptions), func.sum(StatDay.bill), func.sum(StatDay.discount)]
+    conditions = _rollup_conditions(StatDay, StatDay.day, filters, shops)
+    if by is None:
+        row = db.session.execute(select(*columns).where(*conditions)).one()
+        return {None: [int(v or 0) for v in row]}
+    if by in ("industry", "street"):
+        group_col = getattr(Shop, by)
+        query = select(group_col, *columns).join(Shop, Shop.id == StatDay.shop_id)
+    elif by == "category":
+        group_col = StatDay.category
+        query = select(group_col, *columns)
+    elif by == "shop":
+        group_col = StatDay.shop_id
+        query = select(group_col, *columns)
+    else:  # day, week, month: by day, folded in Python (a year is 366 rows)
+        group_col = StatDay.day
+        query = select(group_col, *columns)
+    result = {}
+    fold = {"week": week_key, "month": month_key, "day": date.isoformat}.get(by)
+    for group, n, bill, discount in db.session.execute(query.where(*conditions).group_by(group_col)):
+        if fold:
+            group = fold(group)
+        acc = result.setdefault(group, [0, 0, 0])
+        acc[0] += int(n or 0)
+        acc[1] += int(bill or 0)
+        acc[2] += int(discount or 0)
+    return result
+
+
+def _time_keys(by, bounds):
+    """Every day/week/month of the period, so a trend shows the quiet ones as zero."""
+    if bounds is None:
+        return []
+    start, end = bounds
+    keys, day = [], start
+    fold = {"day": date.isoformat, "week": week_key, "month": month_key}[by]
+    while day <= end:
+        k = fold(day)
+        if not keys or keys[-1] != k:
+            keys.append(k)
+        day += timedelta(days=1)
+    return keys
+
+
+def breakdown(filters, by):
+    """Rows {key, label, redemptions, beneficiaries, bill, discount} grouped by `by`."""
+    if by not in GROUPS:
+        raise ValueError(by)
+    shops = _shops(filters)
+    sums = _sums(filters, shops, by)
+    counts = people(filters, _grouper(by, shops), shops)
+    if by in ("industry", "street", "category"):
+        pairs = {"industry": lists.industries, "street": lists.streets, "category": lists.categories}[by]()
+        if by == "category" and filters.category:
+            pairs = [(k, v) for k, v in pairs if k == filters.category]
+        if by in ("industry", "street") and getattr(filters, by):
+            pairs = [(k, v) for k, v in pairs if k == getattr(filters, by)]
+        known = {k for k, _ in pairs}
+        pairs += [(k, k) for k in sorted(set(sums) - known, key=str) if k is not None]
+        keys = pairs
+    elif by == "shop":
+        ordered = sorted((s for s in sums if sums[s][0]), key=lambda s: (-sums[s][0], -sums[s][2], s))
+        keys = [(s, shops[s].name if s in shops else f"#{s}") for s in ordered]
+    else:
+        keys = [(k, k) for k in _time_keys(by, _bounds(filters))]
+    rows = []
+    for key, label in keys:
+        n, bill, discount = sums.get(key, (0, 0, 0))
+        rows.append({"key": key, "label": str(label), "redemptions": n, "beneficiaries": counts.get(key, 0),
+                     "bill": bill, "discount": discount})
+    return rows
+
+
+def summary(filters, now=None):
+    """The headline figures for a period and filters (voided redemptions excluded)."""
+    now = now or utcnow()
+    shops = _shops(filters)
+    n, bill, discount = _sums(filters, shops)[None]
+    status = dict.fromkeys(STATUSES, 0)
+    for value, count in db.session.execute(
+            select(Shop.status, func.count()).where(*_shop_conditions(filters)).group_by(Shop.status)):
+        status[value] = count
+    return {
+        "shops": status,
+        "offers_active": active_offers(filters, now),
+        "members": enrolled_members(filters, now),
+        "redemptions": n,
+        "beneficiaries": people(filters, shops=shops).get(None, 0),
+        "bill": bill,
+        "discount": discount,
+    }
+
+
+def active_offers(filters, now):
+    """Offers running on the period's last day (today when open) at approved shops."""
+    day = min(filters.end, local_date(now)) if filters.end else local_date(now)
+    query = (select(func.count(Offer.id)).join(Shop, Shop.id == Offer.shop_id)
+             .where(Shop.status == "approved", Offer.is_active.is_(True), Offer.starts_on <= day,
+                    or_(Offer.ends_on.is_(None), Offer.ends_on >= day), *_shop_conditions(filters)))
+    if filters.category:
+        query = query.where(or_(Offer.categories == "",
+                                ("," + Offer.categories + ",").like(f"%,{filters.category},%")))
+    return db.session.scalar(query) or 0
+
+
+def enrolled_members(filters, now):
+    """Members enrolled by the end of the period (members belong to no shop: shop filters do not apply)."""
+    from baiye.clock import day_start_utc
+
+    query = select(func.count(Member.id))
+    if filters.end:
+        query = query.where(Member.created_at < day_start_utc(filters.end + timedelta(days=1)))
+    if filters.category:
+        query = query.where(Member.category == filters.category)
+    return db.session.scalar(query) or 0
+
+
+def inactive_shops(days, filters, now=None):
+    """Approved shops with no (live) redemption in the last `days` days, with their phone for follow-up."""
+    today = local_date(now or utcnow())
+    since = today - timedelta(days=days - 1)
+    last_seen = dict(db.session.execute(
+        select(StatDay.shop_id, func.max(StatDay.day)).where(StatDay.redemptions > 0).group_by(StatDay.shop_id)).all())
+    active = set(db.session.scalars(
+        select(StatDay.shop_id).where(StatDay.day >= since, StatDay.day <= today, StatDay.redemptions > 0)
+        .group_by(StatDay.shop_id)))
+    shops = db.session.scalars(select(Shop).where(Shop.status == "approved", *_shop_conditions(filters))
+                               .order_by(Shop.street, Shop.name)).all()
+    return [{"shop": s, "last_day": last_seen.get(s.id)} for s in shops if s.id not in active]
+
+
+def public_totals():
+    """Programme totals for everyone: no personal data, no filters."""
+    everything = Filters()
+    n, _, discount = _sums(everything, {})[None]
+    approved = db.session.scalar(select(func.count(Shop.id)).where(Shop.status == "approved")) or 0
+    return {"shops": approved, "redemptions": n, "beneficiaries": people(everything, shops={}).get(None, 0),
+            "discount": discount}
