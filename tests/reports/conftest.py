@@ -1,3 +1,5 @@
+from datetime import date, datetime
+
 import pytest
 
 from .helpers import log_redemption, make_member, void_redemption
@@ -13,8 +15,8 @@ class Network:
             make.shop(name="惠民超市", industry="retail", street="chengguan"),
             make.shop(name="迎宾酒店", industry="lodging", street="dongcheng"),
         ]
-        self.offers = [make.offer(shop) for shop in self.shops]
-        self.members = [make_member(c) for c in ("veteran", "veteran", "family", "active_duty", "martyr_family")]
+        self.offers = [make.offer(shop, starts_on=date(2026, 1, 1)) for shop in self.shops]
+        self.members = [make_member(c, created_at=datetime(2026, 1, 1)) for c in ("veteran", "veteran", "family", "active_duty", "martyr_family")]
 
     def log(self, shop_index, member_index, **kw):
         return log_redemption(self.shops[shop_index], self.offers[shop_index], self.members[member_index], **kw)
