@@ -6,9 +6,9 @@ session, so the roll-ups commit or roll back with the redemption itself. Changes
 redemption's own `day`, so a late void of an old redemption corrects that old day.
 """
 from array import array
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from baiye.extensions import db
@@ -188,32 +188,42 @@ def rebuild_rollups(start=None, end=None, session=None):
                           (StatMonthMembers, StatMonthMembers.month)):
         session.execute(delete(model).where(in_range(column)))
 
-    live = and_(Redemption.voided_at.is_(None), in_range(Redemption.day))
-    sums = session.execute(
-        select(Redemption.day, Redemption.shop_id, Redemption.category, func.count(),
-               func.sum(Redemption.bill), func.sum(Redemption.discount))
-        .where(live).group_by(Redemption.day, Redemption.shop_id, Redemption.category)).all()
-    rows = [dict(day=d, shop_id=s, category=c, redemptions=n, bill=int(b), discount=int(x))
-            for d, s, c, n, b, x in sums]
-    for chunk in _chunks(rows, 5000):
-        session.execute(StatDay.__table__.insert(), chunk)
+    # One streaming pass over the live redemptions (untyped columns: no per-row conversions).
+    query = "SELECT day, shop_id, category, member_id, bill, discount FROM redemption WHERE voided_at IS NULL"
+    params = {}
+    if start:
+        query += " AND day >= :start"
+        params["start"] = start
+    if end:
+        query += " AND day <= :end"
+        params["end"] = end
+    statement = text(query).bindparams(*(bindparam(k, type_=db.Date) for k in params))
+    groups = {}
+    for day, shop_id, category, member_id, bill, discount in session.execute(statement, params).yield_per(50_000):
+        acc = groups.get((day, shop_id, category))
+        if acc is None:
+            acc = groups[(day, shop_id, category)] = [0, 0, 0, set()]
+        acc[0] += 1
+        acc[1] += bill
+        acc[2] += discount
+        acc[3].add(member_id)
 
-    # Member sets: distinct (day, shop, category, member), streamed in key order.
-    query = (select(Redemption.day, Redemption.shop_id, Redemption.category, Redemption.member_id)
-             .where(live).distinct())
-    days = {}
-    months = {}
-    for d, s, c, m in session.execute(query).yield_per(50_000):
-        days.setdefault((d, s, c), []).append(m)
-        months.setdefault((month_start(d), s, c), set()).add(m)
-    day_rows = [dict(day=d, shop_id=s, category=c, members=pack_ids(ids)) for (d, s, c), ids in days.items()]
+    day_rows, member_rows, months = [], [], {}
+    for (day, shop_id, category), (n, bill, discount, ids) in groups.items():
+        day = day if isinstance(day, date) else date.fromisoformat(day)
+        day_rows.append(dict(day=day, shop_id=shop_id, category=category, redemptions=n, bill=bill,
+                             discount=discount))
+        member_rows.append(dict(day=day, shop_id=shop_id, category=category, members=pack_ids(ids)))
+        months.setdefault((month_start(day), shop_id, category), set()).update(ids)
     for chunk in _chunks(day_rows, 5000):
+        session.execute(StatDay.__table__.insert(), chunk)
+    for chunk in _chunks(member_rows, 5000):
         session.execute(StatDayMembers.__table__.insert(), chunk)
     month_rows = [dict(month=mo, shop_id=s, category=c, bits=bits_from_ids(ids))
                   for (mo, s, c), ids in months.items()]
     for chunk in _chunks(month_rows, 500):
         session.execute(StatMonthMembers.__table__.insert(), chunk)
-    return len(rows)
+    return len(day_rows)
 
 
 def _chunks(items, size):

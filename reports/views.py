@@ -104,6 +104,7 @@ def shop_photos(shop_id):
     form = PhotoForm()
     status = 200
     if request.method == "POST":
+        status = 422
         if form.validate_on_submit():
             try:
                 data = PhotoInputSchema().load({"caption": form.caption.data or ""})
@@ -117,7 +118,7 @@ def shop_photos(shop_id):
                 if err.status == 403:
                     raise
                 form.photo.errors = list(form.photo.errors) + [err.message]
-        status = 422
+                status = err.status
     return render_template("reports/photos.html", shop=shop, form=form, photos=photos.shop_photos(shop.id),
                            can_upload=photos.can_upload(current_user, shop)), status
 
