@@ -66,3 +66,24 @@ class ShopPhoto(db.Model):
 
     shop = db.relationship("Shop")
     uploaded_by = db.relationship("User")
+
+
+class StatWeekMembers(db.Model):
+    """Who was served per ISO week (Monday first), shop and category: a bitmap indexed by member id."""
+
+    __tablename__ = "stat_week_members"
+
+    week = db.Column(db.Date, primary_key=True)  # the Monday
+    shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), primary_key=True)
+    category = db.Column(db.String(32), primary_key=True)
+    bits = db.Column(db.LargeBinary, nullable=False)
+
+
+class StatDayAllMembers(db.Model):
+    """Who was served per day and category at any shop: a bitmap, for day trends without shop filters."""
+
+    __tablename__ = "stat_day_all_members"
+
+    day = db.Column(db.Date, primary_key=True)
+    category = db.Column(db.String(32), primary_key=True)
+    bits = db.Column(db.LargeBinary, nullable=False)

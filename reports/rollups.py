@@ -15,7 +15,7 @@ from baiye.extensions import db
 from verification.models import Redemption
 from verification.signals import redemption_logged, redemption_voided
 
-from .models import StatDay, StatDayMembers, StatMonthMembers
+from .models import StatDay, StatDayAllMembers, StatDayMembers, StatMonthMembers, StatWeekMembers
 
 if array("I").itemsize != 4:  # pragma: no cover - every platform we deploy on
     raise RuntimeError("reports.rollups needs 4-byte unsigned ints for member-id arrays")
@@ -87,6 +87,40 @@ def _store_blob(session, model, column, key, blob, existed):
         session.execute(model.__table__.insert().values(**key, **{column: blob}))
 
 
+def week_start(day):
+    return day - timedelta(days=day.weekday())
+
+
+def week_end(day):
+    return week_start(day) + timedelta(days=6)
+
+
+def _bitmaps(day, shop_id, category):
+    """The bitmaps a member-day belongs to: (model, key, first day, last day, whether per shop)."""
+    return (
+        (StatMonthMembers, dict(month=month_start(day), shop_id=shop_id, category=category),
+         month_start(day), month_end(day), True),
+        (StatWeekMembers, dict(week=week_start(day), shop_id=shop_id, category=category),
+         week_start(day), week_end(day), True),
+        (StatDayAllMembers, dict(day=day, category=category), day, day, False),
+    )
+
+
+def _set_bit(session, model, key, member_id, on):
+    bits = _locked_blob(session, model, "bits", key)
+    buf = bytearray(bits or b"")
+    byte, bit = member_id >> 3, 1 << (member_id & 7)
+    is_set = byte < len(buf) and bool(buf[byte] & bit)
+    if is_set == on:
+        return
+    if on:
+        buf.extend(bytes(max(0, byte + 1 - len(buf))))
+        buf[byte] |= bit
+    else:
+        buf[byte] &= ~bit & 0xFF
+    _store_blob(session, model, "bits", key, bytes(buf.rstrip(b"\0")), bits is not None)
+
+
 def _add_member(session, day, shop_id, category, member_id):
     key = dict(day=day, shop_id=shop_id, category=category)
     blob = _locked_blob(session, StatDayMembers, "members", key)
@@ -94,26 +128,18 @@ def _add_member(session, day, shop_id, category, member_id):
     if member_id in ids:
         return
     _store_blob(session, StatDayMembers, "members", key, pack_ids([*ids, member_id]), blob is not None)
-    key = dict(month=month_start(day), shop_id=shop_id, category=category)
-    bits = _locked_blob(session, StatMonthMembers, "bits", key)
-    buf = bytearray(bits or b"")
-    byte, bit = member_id >> 3, 1 << (member_id & 7)
-    if byte < len(buf) and buf[byte] & bit:
-        return
-    if byte >= len(buf):
-        buf.extend(bytes(byte + 1 - len(buf)))
-    buf[byte] |= bit
-    _store_blob(session, StatMonthMembers, "bits", key, bytes(buf), bits is not None)
+    for model, key, _first, _last, _per_shop in _bitmaps(day, shop_id, category):
+        _set_bit(session, model, key, member_id, True)
 
 
-def _still_served(session, redemption, first, last):
-    """Whether the member has another live redemption at this shop, in this category, in [first, last]."""
-    return session.execute(
-        select(Redemption.id).where(
-            Redemption.member_id == redemption.member_id, Redemption.shop_id == redemption.shop_id,
-            Redemption.category == redemption.category, Redemption.day.between(first, last),
-            Redemption.voided_at.is_(None), Redemption.id != redemption.id).limit(1)
-    ).first() is not None
+def _still_served(session, redemption, first, last, same_shop=True):
+    """Whether the member has another live redemption in this category in [first, last] (at this shop)."""
+    query = select(Redemption.id).where(
+        Redemption.member_id == redemption.member_id, Redemption.category == redemption.category,
+        Redemption.day.between(first, last), Redemption.voided_at.is_(None), Redemption.id != redemption.id)
+    if same_shop:
+        query = query.where(Redemption.shop_id == redemption.shop_id)
+    return session.execute(query.limit(1)).first() is not None
 
 
 def _remove_member(session, redemption):
@@ -126,17 +152,9 @@ def _remove_member(session, redemption):
     if blob is not None:
         ids = [i for i in unpack_ids(blob) if i != member_id]
         _store_blob(session, StatDayMembers, "members", key, pack_ids(ids), True)
-    if _still_served(session, redemption, month_start(day), month_end(day)):
-        return
-    key = dict(month=month_start(day), shop_id=shop_id, category=category)
-    bits = _locked_blob(session, StatMonthMembers, "bits", key)
-    if bits is None:
-        return
-    buf = bytearray(bits)
-    byte = member_id >> 3
-    if byte < len(buf):
-        buf[byte] &= ~(1 << (member_id & 7)) & 0xFF
-    _store_blob(session, StatMonthMembers, "bits", key, bytes(buf.rstrip(b"\0")), True)
+    for model, key, first, last, per_shop in _bitmaps(day, shop_id, category):
+        if not _still_served(session, redemption, first, last, same_shop=per_shop):
+            _set_bit(session, model, key, member_id, False)
 
 
 def add_redemption(session, redemption):
@@ -176,17 +194,14 @@ def rebuild_rollups(start=None, end=None, session=None):
     start = month_start(start) if start else None
     end = month_end(end) if end else None
 
-    def in_range(column):
-        conditions = []
-        if start:
-            conditions.append(column >= start)
-        if end:
-            conditions.append(column <= end)
+    def between(column, first, last):
+        conditions = [column >= first] if first else []
+        if last:
+            conditions.append(column <= last)
         return and_(*conditions) if conditions else text("1=1")
 
-    for model, column in ((StatDay, StatDay.day), (StatDayMembers, StatDayMembers.day),
-                          (StatMonthMembers, StatMonthMembers.month)):
-        session.execute(delete(model).where(in_range(column)))
+    for model in (StatDay, StatDayMembers, StatDayAllMembers):
+        session.execute(delete(model).where(between(model.day, start, end)))
 
     # One streaming pass over the live redemptions (untyped columns: no per-row conversions).
     query = "SELECT day, shop_id, category, member_id, bill, discount FROM redemption WHERE voided_at IS NULL"
@@ -208,22 +223,38 @@ def rebuild_rollups(start=None, end=None, session=None):
         acc[2] += discount
         acc[3].add(member_id)
 
-    day_rows, member_rows, months = [], [], {}
+    day_rows, member_rows, everywhere = [], [], {}
     for (day, shop_id, category), (n, bill, discount, ids) in groups.items():
         day = day if isinstance(day, date) else date.fromisoformat(day)
         day_rows.append(dict(day=day, shop_id=shop_id, category=category, redemptions=n, bill=bill,
                              discount=discount))
         member_rows.append(dict(day=day, shop_id=shop_id, category=category, members=pack_ids(ids)))
-        months.setdefault((month_start(day), shop_id, category), set()).update(ids)
-    for chunk in _chunks(day_rows, 5000):
-        session.execute(StatDay.__table__.insert(), chunk)
-    for chunk in _chunks(member_rows, 5000):
-        session.execute(StatDayMembers.__table__.insert(), chunk)
-    month_rows = [dict(month=mo, shop_id=s, category=c, bits=bits_from_ids(ids))
-                  for (mo, s, c), ids in months.items()]
-    for chunk in _chunks(month_rows, 500):
-        session.execute(StatMonthMembers.__table__.insert(), chunk)
+        everywhere.setdefault((day, category), set()).update(ids)
+    _insert_chunks(session, StatDay, day_rows, 5000)
+    _insert_chunks(session, StatDayMembers, member_rows, 5000)
+    _insert_chunks(session, StatDayAllMembers, [dict(day=d, category=c, bits=bits_from_ids(ids))
+                                                for (d, c), ids in everywhere.items()], 500)
+    del groups, member_rows, everywhere
+
+    # Monthly and weekly bitmaps from the daily sets; weeks reaching outside the range included.
+    for model, column, first_of, first, last in (
+            (StatMonthMembers, "month", month_start, start, end),
+            (StatWeekMembers, "week", week_start, week_start(start) if start else None,
+             week_end(end) if end else None)):
+        session.execute(delete(model).where(between(getattr(model, column), first, last)))
+        sets = {}
+        rows = session.execute(select(StatDayMembers.day, StatDayMembers.shop_id, StatDayMembers.category,
+                                      StatDayMembers.members).where(between(StatDayMembers.day, first, last)))
+        for day, shop_id, category, blob in rows:
+            sets.setdefault((first_of(day), shop_id, category), set()).update(unpack_ids(blob))
+        _insert_chunks(session, model, [{column: f, "shop_id": s, "category": c, "bits": bits_from_ids(ids)}
+                                        for (f, s, c), ids in sets.items()], 500)
     return len(day_rows)
+
+
+def _insert_chunks(session, model, rows, size):
+    for chunk in _chunks(rows, size):
+        session.execute(model.__table__.insert(), chunk)
 
 
 def _chunks(items, size):

@@ -7,7 +7,7 @@ daily id arrays, so a year's figure reads a few thousand small rows whatever the
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 
 from baiye import lists
 from baiye.clock import local_date, period_key, utcnow
@@ -15,8 +15,8 @@ from baiye.extensions import db
 from shops.models import Offer, Shop
 from verification.models import Member
 
-from .models import StatDay, StatDayMembers, StatMonthMembers
-from .rollups import month_end, month_start, unpack_ids
+from .models import StatDay, StatDayAllMembers, StatDayMembers, StatMonthMembers, StatWeekMembers
+from .rollups import month_end, month_start, unpack_ids, week_end, week_start
 
 GROUPS = ("industry", "street", "category", "shop", "day", "week", "month")
 STATUSES = ("approved", "pending", "suspended", "rejected")
@@ -97,10 +97,10 @@ def _bounds(filters):
 
 # --- unique people --------------------------------------------------------------------------
 
-def _split(start, end):
-    """Whole months inside [start, end], and the day ranges at the edges outside them."""
-    first_full = start if start.day == 1 else month_end(start) + timedelta(days=1)
-    last_full = end if end == month_end(end) else month_start(end) - timedelta(days=1)
+def _split(start, end, first_of, last_of):
+    """Whole periods (months or weeks) inside [start, end], and the day ranges at the edges outside them."""
+    first_full = start if first_of(start) == start else last_of(start) + timedelta(days=1)
+    last_full = end if last_of(end) == end else first_of(end) - timedelta(days=1)
     if first_full > last_full:
         return None, [(start, end)]
     edges = []
@@ -108,52 +108,79 @@ def _split(start, end):
         edges.append((start, first_full - timedelta(days=1)))
     if last_full < end:
         edges.append((last_full + timedelta(days=1), end))
-    return (first_full, month_start(last_full)), edges
+    return (first_full, first_of(last_full)), edges
+
+
+def _bits_rows(model, column, filters, shops, first, last, per_shop=True):
+    table = model.__table__
+    conditions = [table.c[column] >= first, table.c[column] <= last]
+    if filters.category:
+        conditions.append(table.c.category == filters.category)
+    if per_shop and filters.narrows_shops:
+        conditions.append(table.c.shop_id.in_(list(shops) or [-1]))
+    shop = table.c.shop_id if per_shop else literal(None)
+    query = select(table.c[column], shop, table.c.category, table.c.bits).where(*conditions)
+    return db.session.connection().execute(query)
 
 
 def people(filters, key=None, shops=None):
-    """Distinct members served, per group: {group_key: count}. `key(day, shop_id, category)` names
-    the group of a roll-up row (None: one group, keyed None)."""
+    """Distinct members served, per group: {group_key: count}.
+
+    `key(day, shop_id, category)` names the group of a roll-up row (None: one group, keyed None); its
+    `grain` ("month", "week" or "day") picks the bitmaps that cover whole periods, and `needs_shop`
+    says whether rows without a shop (the all-shop daily bitmaps) can serve it.
+    """
     bounds = _bounds(filters)
     if bounds is None:
         return {}
     shops = _shops(filters) if shops is None else shops
-    key = key or (lambda day, shop_id, category: None)
+    key = key or _one_group
     start, end = bounds
-    day_grain = getattr(key, "needs_days", False)
-    months, edges = (None, [(start, end)]) if day_grain else _split(start, end)
+    grain = getattr(key, "grain", "month")
+    if grain == "month":
+        whole, edges = _split(start, end, month_start, month_end)
+        coarse = (StatMonthMembers, "month")
+    elif grain == "week":
+        whole, edges = _split(start, end, week_start, week_end)
+        coarse = (StatWeekMembers, "week")
+    else:
+        whole, edges, coarse = None, [(start, end)], None
 
-    bitmaps, sets = {}, {}
-    if months:
-        rows = db.session.execute(
-            select(StatMonthMembers.month, StatMonthMembers.shop_id, StatMonthMembers.category,
-                   StatMonthMembers.bits)
-            .where(*_rollup_conditions(StatMonthMembers, StatMonthMembers.month, filters, shops,
-                                       start=months[0], end=months[1])))
-        for month, shop_id, category, bits in rows:
-            group = key(month, shop_id, category)
+    bitmaps, arrays = {}, {}
+
+    def add_bits(rows):
+        for first, shop_id, category, bits in rows:
+            group = key(first, shop_id, category)
             bitmaps[group] = bitmaps.get(group, 0) | int.from_bytes(bits, "little")
+
+    if whole:
+        add_bits(_bits_rows(*coarse, filters, shops, *whole))
+    everywhere = not filters.narrows_shops and not getattr(key, "needs_shop", False)
     for first, last in edges:
-        rows = db.session.execute(
-            select(StatDayMembers.day, StatDayMembers.shop_id, StatDayMembers.category, StatDayMembers.members)
-            .where(*_rollup_conditions(StatDayMembers, StatDayMembers.day, filters, shops, start=first, end=last)))
-        for day, shop_id, category, blob in rows:
-            group = key(day, shop_id, category)
-            members = sets.get(group)
-            if members is None:
-                members = sets[group] = set()
-            members.update(unpack_ids(blob))
+        if everywhere:
+            add_bits(_bits_rows(StatDayAllMembers, "day", filters, shops, first, last, per_shop=False))
+            continue
+        table = StatDayMembers.__table__
+        query = select(table.c.day, table.c.shop_id, table.c.category, table.c.members).where(
+            *_rollup_conditions(table.c, table.c.day, filters, shops, start=first, end=last))
+        for day, shop_id, category, blob in db.session.connection().execute(query):
+            arrays.setdefault(key(day, shop_id, category), []).append(blob)
 
     counts = {}
-    for group in set(bitmaps) | set(sets):
+    for group in set(bitmaps) | set(arrays):
         bitmap = bitmaps.get(group, 0)
-        counts[group] = bitmap.bit_count()
-        extra = sets.get(group)
-        if extra:
-            raw = bitmap.to_bytes((bitmap.bit_length() + 7) // 8, "little")
-            size = len(raw)
-            counts[group] += sum(1 for m in extra if (m >> 3) >= size or not raw[m >> 3] >> (m & 7) & 1)
+        ids = set(unpack_ids(b"".join(arrays.get(group, ()))))
+        if not bitmap:
+            counts[group] = len(ids)
+            continue
+        raw = bitmap.to_bytes((bitmap.bit_length() + 7) // 8, "little")
+        size = len(raw)
+        counts[group] = bitmap.bit_count() + sum(1 for m in ids if (m >> 3) >= size or not raw[m >> 3] >> (m & 7) & 1)
     return counts
+
+
+def _one_group(day, shop_id, category):
+    return None
 
 
 # --- grouping --------------------------------------------------------------------------------
@@ -166,28 +193,35 @@ def month_key(day):
     return day.strftime("%Y-%m")
 
 
+
 def _grouper(by, shops):
-    """(key function over roll-up rows, whether it needs daily rows)."""
+    """The key function over roll-up rows for a breakdown (see `people`)."""
     if by == "industry":
-        fn = lambda d, s, c: shops[s].industry if s in shops else None  # noqa: E731
+        def fn(d, s, c):
+            return shops[s].industry if s in shops else None
     elif by == "street":
-        fn = lambda d, s, c: shops[s].street if s in shops else None  # noqa: E731
-    elif by == "category":
-        fn = lambda d, s, c: c  # noqa: E731
+        def fn(d, s, c):
+            return shops[s].street if s in shops else None
     elif by == "shop":
-        fn = lambda d, s, c: s  # noqa: E731
+        def fn(d, s, c):
+            return s
+    elif by == "category":
+        def fn(d, s, c):
+            return c
     elif by == "month":
-        fn = lambda d, s, c: month_key(d)  # noqa: E731
+        def fn(d, s, c):
+            return month_key(d)
     elif by == "week":
         def fn(d, s, c):
             return week_key(d)
-        fn.needs_days = True
+        fn.grain = "week"
     elif by == "day":
         def fn(d, s, c):
             return d.isoformat()
-        fn.needs_days = True
+        fn.grain = "day"
     else:
         raise ValueError(by)
+    fn.needs_shop = by in ("industry", "street", "shop")
     return fn
 
 
