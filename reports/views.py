@@ -25,6 +25,15 @@ bp = Blueprint("reports", __name__, cli_group="stats")
 FILTER_KEYS = ("from", "to", "street", "industry", "category", "shop_id")
 
 
+@bp.app_context_processor
+def photo_helpers():
+    """`evidence_photos(shop)` for the shops' pages: the photos when the viewer may see them, else None."""
+    def evidence_photos(shop):
+        return photos.shop_photos(shop.id) if photos.can_view(current_user, shop) else None
+
+    return {"evidence_photos": evidence_photos}
+
+
 class PhotoForm(FlaskForm):
     photo = FileField(_l("照片"))
     caption = StringField(_l("说明（可选）"))
