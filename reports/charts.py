@@ -22,9 +22,9 @@ def _fmt(value, money):
     return f"{value / 10000:.1f}万" if value >= 100000 else f"{value:,}"
 
 
-def trend(rows, field="redemptions", title="", money=False, width=640, height=220):
+def trend(rows, field="redemptions", title="", money=False, width=480, height=200):
     """Vertical bars over time (rows in order), with a light grid and the value of each bar on hover."""
-    left, right, top, bottom = 52, 8, 12, 34
+    left, right, top, bottom = 46, 6, 10, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [row[field] for row in rows]
     top_value = _nice_max(max(values, default=0))
@@ -38,7 +38,7 @@ def trend(rows, field="redemptions", title="", money=False, width=640, height=22
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
-    every = max(1, round(n / 8))
+    every = max(1, round(n / 6))
     for i, row in enumerate(rows):
         value = row[field]
         h = plot_h * value / top_value
@@ -55,11 +55,11 @@ def trend(rows, field="redemptions", title="", money=False, width=640, height=22
     return Markup("".join(parts))
 
 
-def bars(rows, field="redemptions", title="", money=False, limit=12, width=640):
+def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
     """Horizontal bars, biggest first, for a breakdown (industry, street, category, shop)."""
     rows = sorted(rows, key=lambda r: -r[field])[:limit]
     rows = [r for r in rows if r[field]] or rows[:0]
-    label_w, right, row_h = 150, 70, 26
+    label_w, right, row_h = 120, 64, 26
     height = max(len(rows), 1) * row_h + 8
     top_value = max((r[field] for r in rows), default=0) or 1
     plot_w = width - label_w - right

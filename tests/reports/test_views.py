@@ -165,3 +165,17 @@ def test_cashier_sees_but_cannot_upload(client, make, uploads):
     sign_in(client, cashier)
     assert client.get(f"/shops/{shop.id}/photos").status_code == 200
     assert upload(client, shop.id, jpeg_with_gps()).status_code == 403
+
+
+def test_photos_show_on_the_review_page_and_the_owners_page(client, make, uploads):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    upload(client, shop.id, jpeg_with_gps())
+    photo = db.session.scalars(select(ShopPhoto)).one()
+    assert f"/photos/{photo.id}/thumb.jpg" in client.get("/shop").get_data(as_text=True)
+    client.post("/logout")
+    sign_in(client, make.coordinator())
+    page = client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
+    assert "佐证照片（1）" in page and f"/photos/{photo.id}/thumb.jpg" in page
+    report = client.get("/admin/stats/report").get_data(as_text=True)
+    assert f"/photos/{photo.id}/thumb.jpg" in report
