@@ -55,12 +55,15 @@ def test_dashboard_is_for_coordinators(client, make):
     assert client.get("/admin/stats").status_code == 403
 
 
-def test_printable_report(client, coordinator, network):
+def test_printable_report(client, coordinator, network, make):
+    make.offer(network.shops[1], title="满100减20", kind="amount_off", value=2000, min_spend=10000,
+               limit_per_member=1, limit_period="day", categories="veteran", starts_on=date(2026, 1, 1))
     network.log(0, 0, day=date(2026, 10, 3), bill=10000, discount=1000)
     page = client.get("/admin/stats/report", query_string={"from": "2026-10-01", "to": "2026-10-31"}).get_data(as_text=True)
     assert "拥军优待工作报告" in page and "2026-10-01 至 2026-10-31" in page
     assert "按街道/乡镇" in page and "按行业" in page and "参与商户及优待内容（3 家）" in page
     assert "全单9折" in page and "<svg" in page
+    assert "满100减20 · 满¥100.00可用 · 每天限1次 · 退役军人" in page
 
 
 def test_public_page_has_no_personal_data(client, network):
