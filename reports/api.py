@@ -2,10 +2,12 @@ from flask import Blueprint, Response, request
 from flask_login import current_user
 
 from baiye.api import API_PREFIX, doc, roles_required
+from baiye.errors import not_found
+from shops import services as shop_services
 
-from . import rollups, services, stats  # noqa: F401 — rollups connects the redemption signals
-from .schemas import (BreakdownQuerySchema, BreakdownSchema, InactiveQuerySchema, PublicSchema, StatsQuerySchema,
-                      SummarySchema)
+from . import photos, rollups, services, stats  # noqa: F401 — rollups connects the redemption signals
+from .schemas import (BreakdownQuerySchema, BreakdownSchema, InactiveQuerySchema, PhotoInputSchema, PhotoSchema,
+                      PublicSchema, StatsQuerySchema, SummarySchema)
 
 bp = Blueprint("reports_api", __name__, url_prefix=API_PREFIX)
 
@@ -67,3 +69,27 @@ def inactive():
 @doc(response=PublicSchema, summary="Programme totals for the public (no personal data; cached)", auth=False)
 def public():
     return PublicSchema().dump(services.public_totals())
+
+
+@bp.get("/shops/<int:shop_id>/photos")
+@roles_required("coordinator", "owner", "cashier")
+@doc(response=PhotoSchema(many=True), summary="A shop's evidence photos (coordinators and the shop's staff)")
+def shop_photos(shop_id):
+    shop = shop_services.get_shop(shop_id)
+    if not photos.can_view(current_user, shop):
+        raise not_found()
+    items = photos.shop_photos(shop.id)
+    return {"items": PhotoSchema(many=True).dump(items), "total": len(items)}
+
+
+@bp.post("/shops/<int:shop_id>/photos")
+@roles_required("coordinator", "owner")
+@doc(response=PhotoSchema, status=201,
+     summary="Attach an evidence photo (multipart `file`, optional `caption`); re-encoded, metadata stripped")
+def add_photo(shop_id):
+    shop = shop_services.get_shop(shop_id)
+    if not photos.can_view(current_user, shop):
+        raise not_found()
+    data = PhotoInputSchema().load(request.form.to_dict())
+    photo = photos.add_photo(shop, current_user, request.files.get("file"), data["caption"])
+    return PhotoSchema().dump(photo), 201

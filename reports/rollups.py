@@ -68,12 +68,16 @@ def _upsert(session, model, values, increments):
     session.execute(stmt)
 
 
-def _locked_blob(session, model, column, key):
+def _locked_blob(session, model, column, key, create=False):
+    """The row's blob, locked for this transaction; None when there is no row."""
     query = select(getattr(model, column)).where(*(getattr(model, k) == v for k, v in key.items()))
-    # PostgreSQL: lock the row so concurrent redemptions never lose each other's member bits.
-    # SQLite: the redemption's INSERT already holds the database's write lock.
     if session.get_bind().dialect.name == "postgresql":
+        # Lock the row so concurrent redemptions never lose each other's members. A missing row is
+        # created empty first, so two first visits cannot both INSERT (the second waits, then updates).
+        if create:
+            session.execute(postgresql.insert(model).values(**key, **{column: b""}).on_conflict_do_nothing())
         query = query.with_for_update()
+    # SQLite: the redemption's INSERT already holds the database's write lock.
     return session.execute(query).scalar_one_or_none()
 
 
@@ -107,7 +111,7 @@ def _bitmaps(day, shop_id, category):
 
 
 def _set_bit(session, model, key, member_id, on):
-    bits = _locked_blob(session, model, "bits", key)
+    bits = _locked_blob(session, model, "bits", key, create=on)
     buf = bytearray(bits or b"")
     byte, bit = member_id >> 3, 1 << (member_id & 7)
     is_set = byte < len(buf) and bool(buf[byte] & bit)
@@ -123,7 +127,7 @@ def _set_bit(session, model, key, member_id, on):
 
 def _add_member(session, day, shop_id, category, member_id):
     key = dict(day=day, shop_id=shop_id, category=category)
-    blob = _locked_blob(session, StatDayMembers, "members", key)
+    blob = _locked_blob(session, StatDayMembers, "members", key, create=True)
     ids = unpack_ids(blob)
     if member_id in ids:
         return

@@ -182,3 +182,28 @@ def test_photos_show_on_the_review_page_and_the_owners_page(client, make, upload
     assert "佐证照片（1）" in page and f"/photos/{photo.id}/thumb.jpg" in page
     report = client.get("/admin/stats/report").get_data(as_text=True)
     assert f"/photos/{photo.id}/thumb.jpg" in report
+
+
+def test_photo_api(api, make, uploads):
+    from ..conftest import assert_error
+
+    shop, other = make.shop(), make.shop()
+    owner = api.as_(shop.owner)
+    response = owner.post(f"/shops/{shop.id}/photos", data={"file": (io.BytesIO(jpeg_with_gps()), "a.jpg"),
+                                                             "caption": "门口标牌"}, content_type="multipart/form-data")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["caption"] == "门口标牌" and body["thumb_url"].endswith("/thumb.jpg")
+    assert owner.get(f"/shops/{shop.id}/photos").get_json()["total"] == 1
+    error = assert_error(owner.post(f"/shops/{shop.id}/photos", data={"file": (io.BytesIO(b"<svg/>"), "a.svg")},
+                                    content_type="multipart/form-data"), 422, "validation_error")
+    assert "file" in error["fields"]
+    assert_error(owner.post(f"/shops/{shop.id}/photos", data={}, content_type="multipart/form-data"),
+                 422, "validation_error")
+
+
+def test_photo_api_hides_other_shops(api, make, uploads):
+    from ..conftest import assert_error
+
+    shop, other = make.shop(), make.shop()
+    assert_error(api.as_(other.owner).get(f"/shops/{shop.id}/photos"), 404, "not_found")
