@@ -67,7 +67,10 @@ def dashboard():
     except ValueError:
         days = 30
     summary = stats.summary(filters)
-    trends = {by: stats.breakdown(filters, by) for by in ("day", "week", "month")}
+    trends = {by: stats.breakdown(filters, by) for by in ("week", "month")}
+    # A day-by-day chart is readable for about a year; longer periods show weeks and months only.
+    bounds = stats._bounds(filters)
+    trends["day"] = stats.breakdown(filters, "day") if bounds and (bounds[1] - bounds[0]).days < 400 else None
     groups = {by: stats.breakdown(filters, by) for by in ("industry", "street", "category", "shop")}
     return render_template(
         "reports/dashboard.html", errors={}, args=args, shops=shops, filters=filters, summary=summary,

@@ -207,3 +207,11 @@ def test_photo_api_hides_other_shops(api, make, uploads):
 
     shop, other = make.shop(), make.shop()
     assert_error(api.as_(other.owner).get(f"/shops/{shop.id}/photos"), 404, "not_found")
+
+
+def test_long_periods_show_weeks_and_months_not_days(client, coordinator, network):
+    network.log(0, 0, day=date(2026, 10, 3))
+    page = client.get("/admin/stats", query_string={"from": "2024-01-01", "to": "2026-10-31"}).get_data(as_text=True)
+    assert 'id="trend-day"' not in page and 'id="trend-week"' in page and 'id="trend-month"' in page
+    page = client.get("/admin/stats", query_string={"from": "2026-10-01", "to": "2026-10-31"}).get_data(as_text=True)
+    assert 'id="trend-day"' in page
