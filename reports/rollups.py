@@ -8,8 +8,7 @@ redemption's own `day`, so a late void of an old redemption corrects that old da
 from array import array
 from datetime import date, timedelta
 
-from sqlalchemy import and_, bindparam, delete, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, delete, select, text
 
 from baiye.extensions import db
 from verification.models import Redemption
@@ -55,40 +54,84 @@ def month_end(day):
 
 # --- incremental maintenance ----------------------------------------------------------------
 
+# These run inside every redemption's transaction, so they are plain SQL strings on the session's own
+# connection: building SQLAlchemy statements cost ten times more than executing them.
+_SQL = {}
+
+
+def _driver(session):
+    """The session's connection and its dialect name, for driver-level statements."""
+    connection = session.connection()
+    name = connection.dialect.name
+    return connection, name
+
+
+def _sql(name, dialect, build):
+    key = (name, dialect)
+    text_ = _SQL.get(key)
+    if text_ is None:
+        mark = (lambda n: f"%({n})s") if dialect == "postgresql" else (lambda n: f":{n}")
+        text_ = _SQL[key] = build(mark)
+    return text_
+
+
+def _params(dialect, values):
+    if dialect == "postgresql":
+        return values
+    # SQLAlchemy keeps SQLite dates as ISO text.
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+
+
 def _upsert(session, model, values, increments):
     """INSERT, or add `increments` to the existing row (one statement on SQLite and PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values)
-    table = model.__table__
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: getattr(table.c, name) + getattr(stmt.excluded, name) for name in increments})
-    session.execute(stmt)
+    connection, dialect = _driver(session)
+    table = model.__tablename__
+    keys = [c.name for c in model.__table__.primary_key.columns]
+    sql = _sql(("upsert", table), dialect, lambda m: (
+        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(m(k) for k in values)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in increments)))
+    connection.exec_driver_sql(sql, _params(dialect, values))
+
+
+def _where(key, m):
+    return " AND ".join(f"{k} = {m(k)}" for k in key)
 
 
 def _locked_blob(session, model, column, key, create=False):
     """The row's blob, locked for this transaction; None when there is no row."""
-    query = select(getattr(model, column)).where(*(getattr(model, k) == v for k, v in key.items()))
-    if session.get_bind().dialect.name == "postgresql":
-        # Lock the row so concurrent redemptions never lose each other's members. A missing row is
-        # created empty first, so two first visits cannot both INSERT (the second waits, then updates).
-        if create:
-            session.execute(postgresql.insert(model).values(**key, **{column: b""}).on_conflict_do_nothing())
-        query = query.with_for_update()
+    connection, dialect = _driver(session)
+    table = model.__tablename__
+    params = _params(dialect, key)
+    if dialect == "postgresql" and create:
+        # A missing row is created empty first, so two first visits cannot both INSERT: the second
+        # waits for the first to commit, then locks and updates the same row.
+        sql = _sql(("create", table), dialect, lambda m: (
+            f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)}) "
+            "ON CONFLICT DO NOTHING"))
+        connection.exec_driver_sql(sql, {**params, column: b""})
+    # PostgreSQL: lock the row so concurrent redemptions never lose each other's members.
     # SQLite: the redemption's INSERT already holds the database's write lock.
-    return session.execute(query).scalar_one_or_none()
+    lock = " FOR UPDATE" if dialect == "postgresql" else ""
+    sql = _sql(("select", table), dialect, lambda m: f"SELECT {column} FROM {table} WHERE {_where(key, m)}{lock}")
+    row = connection.exec_driver_sql(sql, params).first()
+    return None if row is None else bytes(row[0])
 
 
 def _store_blob(session, model, column, key, blob, existed):
-    where = [getattr(model, k) == v for k, v in key.items()]
+    connection, dialect = _driver(session)
+    table = model.__tablename__
+    params = _params(dialect, key)
     if existed and blob:
-        session.execute(update(model).where(*where).values({column: blob}))
+        sql = _sql(("update", table), dialect, lambda m: f"UPDATE {table} SET {column} = {m(column)} WHERE {_where(key, m)}")
+        connection.exec_driver_sql(sql, {**params, column: blob})
     elif existed:
-        session.execute(delete(model).where(*where))
+        sql = _sql(("delete", table), dialect, lambda m: f"DELETE FROM {table} WHERE {_where(key, m)}")
+        connection.exec_driver_sql(sql, params)
     elif blob:
-        session.execute(model.__table__.insert().values(**key, **{column: blob}))
+        sql = _sql(("insert", table), dialect, lambda m: (
+            f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)})"))
+        connection.exec_driver_sql(sql, {**params, column: blob})
 
 
 def week_start(day):
@@ -138,12 +181,15 @@ def _add_member(session, day, shop_id, category, member_id):
 
 def _still_served(session, redemption, first, last, same_shop=True):
     """Whether the member has another live redemption in this category in [first, last] (at this shop)."""
-    query = select(Redemption.id).where(
-        Redemption.member_id == redemption.member_id, Redemption.category == redemption.category,
-        Redemption.day.between(first, last), Redemption.voided_at.is_(None), Redemption.id != redemption.id)
-    if same_shop:
-        query = query.where(Redemption.shop_id == redemption.shop_id)
-    return session.execute(query.limit(1)).first() is not None
+    connection, dialect = _driver(session)
+    sql = _sql(("served", same_shop), dialect, lambda m: (
+        "SELECT 1 FROM redemption WHERE member_id = {member} AND category = {category} "
+        "AND day >= {first} AND day <= {last} AND voided_at IS NULL AND id <> {id}{shop} LIMIT 1").format(
+            member=m("member"), category=m("category"), first=m("first"), last=m("last"), id=m("id"),
+            shop=f" AND shop_id = {m('shop')}" if same_shop else ""))
+    params = dict(member=redemption.member_id, category=redemption.category, first=first, last=last,
+                  id=redemption.id, shop=redemption.shop_id)
+    return connection.exec_driver_sql(sql, _params(dialect, params)).first() is not None
 
 
 def _remove_member(session, redemption):
