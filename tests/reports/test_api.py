@@ -151,3 +151,24 @@ def test_public_totals_cached_and_anonymous(client, network, app):
     assert client.get("/api/v1/stats/public").get_json()["redemptions"] == 2
     page = client.get("/public").get_data(as_text=True)
     assert "累计让利" in page and "¥2.00" in page and "张" not in page
+
+
+@pytest.mark.parametrize("by", ["industry", "street", "category", "shop", "day", "week", "month"])
+def test_every_breakdown_exports(coordinator_api, october, by):
+    rows = coordinator_api.get("/stats/breakdown", query_string={**OCT, "by": by}).get_json()["rows"]
+    csv_rows = list(csv.DictReader(io.StringIO(
+        coordinator_api.get("/stats/export.csv", query_string={**OCT, "by": by}).data.decode("utf-8-sig"))))
+    assert [r["label"] for r in csv_rows] == [r["label"] for r in rows]
+    assert sum(int(r["discount"]) for r in csv_rows) == 4300
+    sheet = load_workbook(io.BytesIO(
+        coordinator_api.get("/stats/export.xlsx", query_string={**OCT, "by": by}).data)).active
+    assert sheet.max_row == len(rows) + 4  # title, filters, header, rows, total
+    assert sheet.cell(row=len(rows) + 4, column=1).value == "合计"
+
+
+def test_export_refuses_bad_input(coordinator_api):
+    assert_error(coordinator_api.get("/stats/export.xlsx", query_string={"by": "nope"}), 422, "validation_error")
+    assert_error(coordinator_api.get("/stats/export.csv", query_string={"by": "day", "from": "x"}), 422,
+                 "validation_error")
+    assert coordinator_api.get("/stats/export.pdf?by=day").status_code == 404
+    assert db.session.scalars(select(AuditEntry)).all() == []
