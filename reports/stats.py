@@ -1,12 +1,14 @@
 """The coordinator's figures, read from the roll-ups (never by scanning the redemptions).
 
 Sums come from `stat_day` (one row per day, shop and category). Unique people come from the member
-sets: whole months of the period from the monthly bitmaps (OR-ed), the days at either edge from the
-daily id arrays, so a year's figure reads a few thousand small rows whatever the redemption count.
+sets: whole months (or ISO weeks, for the week trend) of the period from bitmaps, OR-ed; the days at
+either edge from the daily id arrays, or from the all-shop daily bitmaps when no shop filter applies.
+A year's figure reads a few thousand small rows whatever the number of redemptions.
 """
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
 from baiye import lists
@@ -39,7 +41,8 @@ class Filters:
 
     def describe(self):
         """The period and filters in words, for titles of exports and the printed report."""
-        parts = [f"{self.start.isoformat() if self.start else '…'} 至 {self.end.isoformat() if self.end else '…'}"]
+        parts = [_("%(start)s 至 %(end)s", start=self.start.isoformat() if self.start else "…",
+                   end=self.end.isoformat() if self.end else "…")]
         if self.street:
             parts.append(lists.street_label(self.street))
         if self.industry:
@@ -52,7 +55,8 @@ class Filters:
         return " · ".join(parts)
 
 
-def _shop_conditions(filters):
+def shop_conditions(filters):
+    """WHERE conditions on `shop` for the street, industry and shop filters."""
     conditions = []
     if filters.street:
         conditions.append(Shop.street == filters.street)
@@ -66,7 +70,7 @@ def _shop_conditions(filters):
 def _shops(filters):
     """{id: (name, industry, street)} of the shops the filters select (all when none)."""
     rows = db.session.execute(select(Shop.id, Shop.name, Shop.industry, Shop.street)
-                              .where(*_shop_conditions(filters))).all()
+                              .where(*shop_conditions(filters))).all()
     return {r.id: r for r in rows}
 
 
@@ -84,7 +88,7 @@ def _rollup_conditions(model, day_column, filters, shop_ids, start=None, end=Non
     return conditions
 
 
-def _bounds(filters):
+def period_bounds(filters):
     """The period with open ends closed at the first and last day that has data (None when empty)."""
     start, end = filters.start, filters.end
     if start is None or end is None:
@@ -130,7 +134,7 @@ def people(filters, key=None, shops=None):
     `grain` ("month", "week" or "day") picks the bitmaps that cover whole periods, and `needs_shop`
     says whether rows without a shop (the all-shop daily bitmaps) can serve it.
     """
-    bounds = _bounds(filters)
+    bounds = period_bounds(filters)
     if bounds is None:
         return {}
     shops = _shops(filters) if shops is None else shops
@@ -291,7 +295,7 @@ def breakdown(filters, by):
         ordered = sorted((s for s in sums if sums[s][0]), key=lambda s: (-sums[s][0], -sums[s][2], s))
         keys = [(s, shops[s].name if s in shops else f"#{s}") for s in ordered]
     else:
-        keys = [(k, k) for k in _time_keys(by, _bounds(filters))]
+        keys = [(k, k) for k in _time_keys(by, period_bounds(filters))]
     rows = []
     for key, label in keys:
         n, bill, discount = sums.get(key, (0, 0, 0))
@@ -307,7 +311,7 @@ def summary(filters, now=None):
     n, bill, discount = _sums(filters, shops)[None]
     status = dict.fromkeys(STATUSES, 0)
     for value, count in db.session.execute(
-            select(Shop.status, func.count()).where(*_shop_conditions(filters)).group_by(Shop.status)):
+            select(Shop.status, func.count()).where(*shop_conditions(filters)).group_by(Shop.status)):
         status[value] = count
     return {
         "shops": status,
@@ -325,7 +329,7 @@ def active_offers(filters, now):
     day = min(filters.end, local_date(now)) if filters.end else local_date(now)
     query = (select(func.count(Offer.id)).join(Shop, Shop.id == Offer.shop_id)
              .where(Shop.status == "approved", Offer.is_active.is_(True), Offer.starts_on <= day,
-                    or_(Offer.ends_on.is_(None), Offer.ends_on >= day), *_shop_conditions(filters)))
+                    or_(Offer.ends_on.is_(None), Offer.ends_on >= day), *shop_conditions(filters)))
     if filters.category:
         query = query.where(or_(Offer.categories == "",
                                 ("," + Offer.categories + ",").like(f"%,{filters.category},%")))
@@ -353,7 +357,7 @@ def inactive_shops(days, filters, now=None):
     active = set(db.session.scalars(
         select(StatDay.shop_id).where(StatDay.day >= since, StatDay.day <= today, StatDay.redemptions > 0)
         .group_by(StatDay.shop_id)))
-    shops = db.session.scalars(select(Shop).where(Shop.status == "approved", *_shop_conditions(filters))
+    shops = db.session.scalars(select(Shop).where(Shop.status == "approved", *shop_conditions(filters))
                                .order_by(Shop.street, Shop.name)).all()
     return [{"shop": s, "last_day": last_seen.get(s.id)} for s in shops if s.id not in active]
 

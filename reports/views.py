@@ -69,7 +69,7 @@ def dashboard():
     summary = stats.summary(filters)
     trends = {by: stats.breakdown(filters, by) for by in ("week", "month")}
     # A day-by-day chart is readable for about a year; longer periods show weeks and months only.
-    bounds = stats._bounds(filters)
+    bounds = stats.period_bounds(filters)
     trends["day"] = stats.breakdown(filters, "day") if bounds and (bounds[1] - bounds[0]).days < 400 else None
     groups = {by: stats.breakdown(filters, by) for by in ("industry", "street", "category", "shop")}
     return render_template(
@@ -86,7 +86,7 @@ def report():
         shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
     participating = db.session.scalars(
-        select(Shop).where(Shop.status == "approved", *stats._shop_conditions(filters))
+        select(Shop).where(Shop.status == "approved", *stats.shop_conditions(filters))
         .order_by(Shop.street, Shop.industry, Shop.name)).all()
     by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop")}
     return render_template(
