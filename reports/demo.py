@@ -60,12 +60,14 @@ def build(rng, now, password, echo, redemptions=None, **options):
 
 
 def _members(rng, now, wanted, echo):
-    """[(member_id, credential_id, category)] — the existing members, or `wanted` new plain ones."""
-    rows = db.session.execute(
+    """[(member_id, credential_id, category)]: the members with an active card, topped up with plain new
+    ones (one card each) to `wanted`, so a big run has a realistic number of people."""
+    existing = [tuple(r) for r in db.session.execute(
         select(Member.id, Credential.id, Member.category).join(Credential, Credential.member_id == Member.id)
-        .where(Credential.status == "active")).all()
-    if rows:
-        return [tuple(r) for r in rows]
+        .where(Credential.status == "active"))]
+    if len(existing) >= wanted:
+        return existing
+    wanted -= len(existing)
     start_id = (db.session.scalar(select(func.max(Member.id))) or 0) + 1
     start_cred = (db.session.scalar(select(func.max(Credential.id))) or 0) + 1
     categories = [c for c, w in CATEGORY_WEIGHTS for _ in range(w)]
@@ -79,7 +81,7 @@ def _members(rng, now, wanted, echo):
                                 id_hash=None, id_last4=f"{rng.randrange(10000):04d}", expires_on=expires,
                                 station="区退役军人服务站", created_at=enrolled, purged_at=None))
         credential_rows.append(dict(id=credential_id, member_id=member_id, public_id=f"{rng.getrandbits(128):032x}",
-                                    card_no=f"BY{member_id:010d}", serial=1, status="active", issued_at=enrolled,
+                                    card_no=f"BYD{member_id:09d}", serial=1, status="active", issued_at=enrolled,
                                     revoked_at=None, revoked_reason=None))
     for chunk in range(0, wanted, 5000):
         db.session.execute(Member.__table__.insert(), member_rows[chunk:chunk + 5000])
@@ -89,7 +91,7 @@ def _members(rng, now, wanted, echo):
             db.session.execute(db.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                        f"(SELECT max(id) FROM {table}))"))
     echo(f"demo: {wanted:,} members enrolled, one card each")
-    return [(m["id"], c["id"], m["category"]) for m, c in zip(member_rows, credential_rows)]
+    return existing + [(m["id"], c["id"], m["category"]) for m, c in zip(member_rows, credential_rows)]
 
 
 def _discount(offer, bill):
