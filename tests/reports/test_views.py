@@ -215,3 +215,16 @@ def test_long_periods_show_weeks_and_months_not_days(client, coordinator, networ
     assert 'id="trend-day"' not in page and 'id="trend-week"' in page and 'id="trend-month"' in page
     page = client.get("/admin/stats", query_string={"from": "2026-10-01", "to": "2026-10-31"}).get_data(as_text=True)
     assert 'id="trend-day"' in page
+
+
+def test_home_page_partial_renders_the_totals(app, network):
+    """How the home page shows the totals once core's index view passes `public_summary`."""
+    from flask import render_template
+
+    from reports.services import clear_public_cache, public_totals
+
+    clear_public_cache()
+    network.log(0, 0, bill=10000, discount=1500)
+    html = render_template("index.html", public_summary=public_totals())
+    assert "让利惠军成效" in html and "¥15.00" in html
+    assert "让利惠军成效" not in render_template("index.html")
