@@ -115,7 +115,7 @@ def coordinator_token():
 def sizes(url):
     counts = {t: db.session.execute(text(f"SELECT count(*) FROM {t}")).scalar()
               for t in ("redemption", "member", "shop", "stat_day", "stat_day_members", "stat_month_members",
-                        "stat_week_members", "stat_day_all_members")}
+                        "stat_week_members", "stat_all_members")}
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     if url.startswith("sqlite:///"):
         print(f"database file: {os.path.getsize(url[len('sqlite:///'):]) / 1e6:.0f} MB")
@@ -124,7 +124,7 @@ def sizes(url):
         blobs = db.session.execute(text("SELECT pg_total_relation_size('stat_day_members') + "
                                         "pg_total_relation_size('stat_month_members') + "
                                         "pg_total_relation_size('stat_week_members') + "
-                                        "pg_total_relation_size('stat_day_all_members') + "
+                                        "pg_total_relation_size('stat_all_members') + "
                                         "pg_total_relation_size('stat_day')")).scalar()
         print(f"database: {size / 1e6:.0f} MB, roll-ups: {blobs / 1e6:.1f} MB")
 

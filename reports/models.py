@@ -19,7 +19,7 @@ class StatDay(db.Model):
     bill = db.Column(db.BigInteger, nullable=False, default=0)
     discount = db.Column(db.BigInteger, nullable=False, default=0)
 
-    __table_args__ = (db.Index("ix_stat_day_shop_day", "shop_id", "day"),)
+    __table_args__ = (db.Index("ix_stat_day_shop_day", "shop_id", "day"), {"sqlite_with_rowid": False})
 
 
 class StatDayMembers(db.Model):
@@ -30,6 +30,7 @@ class StatDayMembers(db.Model):
     """
 
     __tablename__ = "stat_day_members"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in key order: period scans read neighbouring pages
 
     day = db.Column(db.Date, primary_key=True)
     shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), primary_key=True)
@@ -41,6 +42,7 @@ class StatMonthMembers(db.Model):
     """Who was served per month, shop and category: a bitmap indexed by member id."""
 
     __tablename__ = "stat_month_members"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in key order: period scans read neighbouring pages
 
     month = db.Column(db.Date, primary_key=True)  # the first day of the month
     shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), primary_key=True)
@@ -72,6 +74,7 @@ class StatWeekMembers(db.Model):
     """Who was served per ISO week (Monday first), shop and category: a bitmap indexed by member id."""
 
     __tablename__ = "stat_week_members"
+    __table_args__ = {"sqlite_with_rowid": False}  # stored in key order: period scans read neighbouring pages
 
     week = db.Column(db.Date, primary_key=True)  # the Monday
     shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), primary_key=True)
@@ -79,11 +82,14 @@ class StatWeekMembers(db.Model):
     bits = db.Column(db.LargeBinary, nullable=False)
 
 
-class StatDayAllMembers(db.Model):
-    """Who was served per day and category at any shop: a bitmap, for day trends without shop filters."""
+class StatAllMembers(db.Model):
+    """Who was served per day, ISO week or month and category at any shop: a bitmap. Without a shop
+    filter these answer for the whole network from a few rows instead of one per shop."""
 
-    __tablename__ = "stat_day_all_members"
+    __tablename__ = "stat_all_members"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    day = db.Column(db.Date, primary_key=True)
+    grain = db.Column(db.String(5), primary_key=True)  # day | week | month
+    first = db.Column(db.Date, primary_key=True)  # the day, the week's Monday, the month's first day
     category = db.Column(db.String(32), primary_key=True)
     bits = db.Column(db.LargeBinary, nullable=False)

@@ -14,7 +14,7 @@ from baiye.extensions import db
 from verification.models import Redemption
 from verification.signals import redemption_logged, redemption_voided
 
-from .models import StatDay, StatDayAllMembers, StatDayMembers, StatMonthMembers, StatWeekMembers
+from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
 
 if array("I").itemsize != 4:  # pragma: no cover - every platform we deploy on
     raise RuntimeError("reports.rollups needs 4-byte unsigned ints for member-id arrays")
@@ -149,7 +149,11 @@ def _bitmaps(day, shop_id, category):
          month_start(day), month_end(day), True),
         (StatWeekMembers, dict(week=week_start(day), shop_id=shop_id, category=category),
          week_start(day), week_end(day), True),
-        (StatDayAllMembers, dict(day=day, category=category), day, day, False),
+        (StatAllMembers, dict(grain="day", first=day, category=category), day, day, False),
+        (StatAllMembers, dict(grain="week", first=week_start(day), category=category),
+         week_start(day), week_end(day), False),
+        (StatAllMembers, dict(grain="month", first=month_start(day), category=category),
+         month_start(day), month_end(day), False),
     )
 
 
@@ -250,8 +254,10 @@ def rebuild_rollups(start=None, end=None, session=None):
             conditions.append(column <= last)
         return and_(*conditions) if conditions else text("1=1")
 
-    for model in (StatDay, StatDayMembers, StatDayAllMembers):
+    for model in (StatDay, StatDayMembers):
         session.execute(delete(model).where(between(model.day, start, end)))
+    session.execute(delete(StatAllMembers).where(StatAllMembers.grain == "day",
+                                                 between(StatAllMembers.first, start, end)))
 
     # One streaming pass over the live redemptions (untyped columns: no per-row conversions).
     query = "SELECT day, shop_id, category, member_id, bill, discount FROM redemption WHERE voided_at IS NULL"
@@ -282,23 +288,29 @@ def rebuild_rollups(start=None, end=None, session=None):
         everywhere.setdefault((day, category), set()).update(ids)
     _insert_chunks(session, StatDay, day_rows, 5000)
     _insert_chunks(session, StatDayMembers, member_rows, 5000)
-    _insert_chunks(session, StatDayAllMembers, [dict(day=d, category=c, bits=bits_from_ids(ids))
-                                                for (d, c), ids in everywhere.items()], 500)
+    _insert_chunks(session, StatAllMembers, [dict(grain="day", first=d, category=c, bits=bits_from_ids(ids))
+                                             for (d, c), ids in everywhere.items()], 500)
     del groups, member_rows, everywhere
 
     # Monthly and weekly bitmaps from the daily sets; weeks reaching outside the range included.
-    for model, column, first_of, first, last in (
-            (StatMonthMembers, "month", month_start, start, end),
-            (StatWeekMembers, "week", week_start, week_start(start) if start else None,
+    for grain, model, column, first_of, first, last in (
+            ("month", StatMonthMembers, "month", month_start, start, end),
+            ("week", StatWeekMembers, "week", week_start, week_start(start) if start else None,
              week_end(end) if end else None)):
         session.execute(delete(model).where(between(getattr(model, column), first, last)))
-        sets = {}
+        session.execute(delete(StatAllMembers).where(StatAllMembers.grain == grain,
+                                                     between(StatAllMembers.first, first, last)))
+        per_shop, everywhere = {}, {}
         rows = session.execute(select(StatDayMembers.day, StatDayMembers.shop_id, StatDayMembers.category,
                                       StatDayMembers.members).where(between(StatDayMembers.day, first, last)))
         for day, shop_id, category, blob in rows:
-            sets.setdefault((first_of(day), shop_id, category), set()).update(unpack_ids(blob))
+            ids = unpack_ids(blob)
+            per_shop.setdefault((first_of(day), shop_id, category), set()).update(ids)
+            everywhere.setdefault((first_of(day), category), set()).update(ids)
         _insert_chunks(session, model, [{column: f, "shop_id": s, "category": c, "bits": bits_from_ids(ids)}
-                                        for (f, s, c), ids in sets.items()], 500)
+                                        for (f, s, c), ids in per_shop.items()], 500)
+        _insert_chunks(session, StatAllMembers, [dict(grain=grain, first=f, category=c, bits=bits_from_ids(ids))
+                                                 for (f, c), ids in everywhere.items()], 500)
     return len(day_rows)
 
 

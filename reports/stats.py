@@ -17,7 +17,7 @@ from baiye.extensions import db
 from shops.models import Offer, Shop
 from verification.models import Member
 
-from .models import StatDay, StatDayAllMembers, StatDayMembers, StatMonthMembers, StatWeekMembers
+from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
 from .rollups import month_end, month_start, unpack_ids, week_end, week_start
 
 GROUPS = ("industry", "street", "category", "shop", "day", "week", "month")
@@ -115,61 +115,60 @@ def _split(start, end, first_of, last_of):
     return (first_full, first_of(last_full)), edges
 
 
-def _bits_rows(model, column, filters, shops, first, last, per_shop=True):
+def _bits_rows(model, column, filters, shops, first, last, grain=None):
+    """(first day, shop or None, category, bitmap int) rows of a bitmap table over [first, last]."""
     table = model.__table__
     conditions = [table.c[column] >= first, table.c[column] <= last]
+    if grain:
+        conditions.append(table.c.grain == grain)
     if filters.category:
         conditions.append(table.c.category == filters.category)
-    if per_shop and filters.narrows_shops:
+    if grain is None and filters.narrows_shops:
         conditions.append(table.c.shop_id.in_(list(shops) or [-1]))
-    shop = table.c.shop_id if per_shop else literal(None)
+    shop = literal(None) if grain else table.c.shop_id
     query = select(table.c[column], shop, table.c.category, table.c.bits).where(*conditions)
-    return db.session.connection().execute(query)
+    return [(d, s, c, int.from_bytes(b, "little")) for d, s, c, b in db.session.connection().execute(query)]
 
 
-def people(filters, key=None, shops=None):
-    """Distinct members served, per group: {group_key: count}.
-
-    `key(day, shop_id, category)` names the group of a roll-up row (None: one group, keyed None); its
-    `grain` ("month", "week" or "day") picks the bitmaps that cover whole periods, and `needs_shop`
-    says whether rows without a shop (the all-shop daily bitmaps) can serve it.
-    """
-    bounds = period_bounds(filters)
-    if bounds is None:
-        return {}
-    shops = _shops(filters) if shops is None else shops
-    key = key or _one_group
+def _member_rows(filters, shops, bounds, grain, everywhere):
+    """The member sets covering the period: ([(first day, shop, category, bitmap int)], [(day, shop, category,
+    id array bytes)]). Whole months or weeks come from bitmaps (none for the day grain); when `everywhere`
+    (no shop needed) from the network-wide bitmaps, a few rows per period; else per shop, with the edge
+    days from the per-shop daily id arrays."""
     start, end = bounds
-    grain = getattr(key, "grain", "month")
     if grain == "month":
         whole, edges = _split(start, end, month_start, month_end)
-        coarse = (StatMonthMembers, "month")
+        coarse = StatMonthMembers, "month"
     elif grain == "week":
         whole, edges = _split(start, end, week_start, week_end)
-        coarse = (StatWeekMembers, "week")
+        coarse = StatWeekMembers, "week"
     else:
         whole, edges, coarse = None, [(start, end)], None
-
-    bitmaps, arrays = {}, {}
-
-    def add_bits(rows):
-        for first, shop_id, category, bits in rows:
-            group = key(first, shop_id, category)
-            bitmaps[group] = bitmaps.get(group, 0) | int.from_bytes(bits, "little")
-
+    bit_rows, array_rows = [], []
     if whole:
-        add_bits(_bits_rows(*coarse, filters, shops, *whole))
-    everywhere = not filters.narrows_shops and not getattr(key, "needs_shop", False)
+        if everywhere:
+            bit_rows += _bits_rows(StatAllMembers, "first", filters, shops, *whole, grain=grain)
+        else:
+            bit_rows += _bits_rows(*coarse, filters, shops, *whole)
     for first, last in edges:
         if everywhere:
-            add_bits(_bits_rows(StatDayAllMembers, "day", filters, shops, first, last, per_shop=False))
+            bit_rows += _bits_rows(StatAllMembers, "first", filters, shops, first, last, grain="day")
             continue
         table = StatDayMembers.__table__
         query = select(table.c.day, table.c.shop_id, table.c.category, table.c.members).where(
             *_rollup_conditions(table.c, table.c.day, filters, shops, start=first, end=last))
-        for day, shop_id, category, blob in db.session.connection().execute(query):
-            arrays.setdefault(key(day, shop_id, category), []).append(blob)
+        array_rows += db.session.connection().execute(query).all()
+    return bit_rows, array_rows
 
+
+def _count_people(bit_rows, array_rows, key):
+    """{group: distinct members} over the rows, grouped by `key(day, shop_id, category)`."""
+    bitmaps, arrays = {}, {}
+    for first, shop_id, category, bits in bit_rows:
+        group = key(first, shop_id, category)
+        bitmaps[group] = bitmaps.get(group, 0) | bits
+    for day, shop_id, category, blob in array_rows:
+        arrays.setdefault(key(day, shop_id, category), []).append(blob)
     counts = {}
     for group in set(bitmaps) | set(arrays):
         bitmap = bitmaps.get(group, 0)
@@ -229,35 +228,62 @@ def _grouper(by, shops):
     return fn
 
 
-def _sums(filters, shops, by=None):
-    """{group: [redemptions, bill, discount]} from stat_day."""
-    columns = [func.sum(StatDay.redemptions), func.sum(StatDay.bill), func.sum(StatDay.discount)]
-    conditions = _rollup_conditions(StatDay, StatDay.day, filters, shops)
-    if by is None:
-        row = db.session.execute(select(*columns).where(*conditions)).one()
-        return {None: [int(v or 0) for v in row]}
-    if by in ("industry", "street"):
-        group_col = getattr(Shop, by)
-        query = select(group_col, *columns).join(Shop, Shop.id == StatDay.shop_id)
-    elif by == "category":
-        group_col = StatDay.category
-        query = select(group_col, *columns)
-    elif by == "shop":
-        group_col = StatDay.shop_id
-        query = select(group_col, *columns)
-    else:  # day, week, month: by day, folded in Python (a year is 366 rows)
-        group_col = StatDay.day
-        query = select(group_col, *columns)
-    result = {}
-    fold = {"week": week_key, "month": month_key, "day": date.isoformat}.get(by)
-    for group, n, bill, discount in db.session.execute(query.where(*conditions).group_by(group_col)):
-        if fold:
-            group = fold(group)
-        acc = result.setdefault(group, [0, 0, 0])
-        acc[0] += int(n or 0)
-        acc[1] += int(bill or 0)
-        acc[2] += int(discount or 0)
-    return result
+class Figures:
+    """One period and filters, read from the roll-ups once and grouped many ways (a dashboard asks for
+    eight groupings: they share two sum queries and one read of each kind of member set)."""
+
+    def __init__(self, filters):
+        self.filters = filters
+        self.shops = _shops(filters)
+        self.bounds = period_bounds(filters)
+        self._cache = {}
+
+    def _once(self, name, load):
+        if name not in self._cache:
+            self._cache[name] = load()
+        return self._cache[name]
+
+    def _summed(self, group_columns):
+        columns = [func.sum(StatDay.redemptions), func.sum(StatDay.bill), func.sum(StatDay.discount)]
+        query = (select(*group_columns, *columns)
+                 .where(*_rollup_conditions(StatDay, StatDay.day, self.filters, self.shops))
+                 .group_by(*group_columns))
+        return db.session.execute(query).all()
+
+    def sums(self, by=None):
+        """{group: [redemptions, bill, discount]}: by day from one query, everything else from per shop and category."""
+        result = {}
+        if by in ("day", "week", "month"):
+            fold = {"week": week_key, "month": month_key, "day": date.isoformat}[by]
+            rows = ((fold(d), n, b, x) for d, n, b, x in self._once("per_day", lambda: self._summed([StatDay.day])))
+        else:
+            key = _grouper(by, self.shops) if by else _one_group
+            rows = ((key(None, s, c), n, b, x) for s, c, n, b, x in self._once(
+                "per_shop", lambda: self._summed([StatDay.shop_id, StatDay.category])))
+        for group, n, bill, discount in rows:
+            acc = result.setdefault(group, [0, 0, 0])
+            acc[0] += int(n or 0)
+            acc[1] += int(bill or 0)
+            acc[2] += int(discount or 0)
+        if by is None and not result:
+            result[None] = [0, 0, 0]
+        return result
+
+    def people(self, key=None):
+        """Distinct members served per group of `key` (see `_grouper`; None: the whole selection)."""
+        if self.bounds is None:
+            return {}
+        key = key or _one_group
+        grain = getattr(key, "grain", "month")
+        everywhere = not self.filters.narrows_shops and not getattr(key, "needs_shop", False)
+        rows = self._once(("members", grain, everywhere), lambda: _member_rows(
+            self.filters, self.shops, self.bounds, grain, everywhere))
+        return _count_people(*rows, key)
+
+
+def people(filters, key=None, shops=None):
+    """Distinct members served, per group: {group_key: count} (see `Figures.people`)."""
+    return Figures(filters).people(key)
 
 
 def _time_keys(by, bounds):
@@ -275,27 +301,28 @@ def _time_keys(by, bounds):
     return keys
 
 
-def breakdown(filters, by):
+def breakdown(filters, by, figures=None):
     """Rows {key, label, redemptions, beneficiaries, bill, discount} grouped by `by`."""
     if by not in GROUPS:
         raise ValueError(by)
-    shops = _shops(filters)
-    sums = _sums(filters, shops, by)
-    counts = people(filters, _grouper(by, shops), shops)
+    figures = figures or Figures(filters)
+    shops = figures.shops
+    sums = figures.sums(by)
+    counts = figures.people(_grouper(by, shops))
     if by in ("industry", "street", "category"):
         pairs = {"industry": lists.industries, "street": lists.streets, "category": lists.categories}[by]()
         if by == "category" and filters.category:
             pairs = [(k, v) for k, v in pairs if k == filters.category]
         if by in ("industry", "street") and getattr(filters, by):
             pairs = [(k, v) for k, v in pairs if k == getattr(filters, by)]
-        known = {k for k, _ in pairs}
+        known = {k for k, _label in pairs}
         pairs += [(k, k) for k in sorted(set(sums) - known, key=str) if k is not None]
         keys = pairs
     elif by == "shop":
         ordered = sorted((s for s in sums if sums[s][0]), key=lambda s: (-sums[s][0], -sums[s][2], s))
         keys = [(s, shops[s].name if s in shops else f"#{s}") for s in ordered]
     else:
-        keys = [(k, k) for k in _time_keys(by, period_bounds(filters))]
+        keys = [(k, k) for k in _time_keys(by, figures.bounds)]
     rows = []
     for key, label in keys:
         n, bill, discount = sums.get(key, (0, 0, 0))
@@ -304,11 +331,11 @@ def breakdown(filters, by):
     return rows
 
 
-def summary(filters, now=None):
+def summary(filters, now=None, figures=None):
     """The headline figures for a period and filters (voided redemptions excluded)."""
     now = now or utcnow()
-    shops = _shops(filters)
-    n, bill, discount = _sums(filters, shops)[None]
+    figures = figures or Figures(filters)
+    n, bill, discount = figures.sums()[None]
     status = dict.fromkeys(STATUSES, 0)
     for value, count in db.session.execute(
             select(Shop.status, func.count()).where(*shop_conditions(filters)).group_by(Shop.status)):
@@ -318,7 +345,7 @@ def summary(filters, now=None):
         "offers_active": active_offers(filters, now),
         "members": enrolled_members(filters, now),
         "redemptions": n,
-        "beneficiaries": people(filters, shops=shops).get(None, 0),
+        "beneficiaries": figures.people().get(None, 0),
         "bill": bill,
         "discount": discount,
     }
@@ -352,20 +379,25 @@ def inactive_shops(days, filters, now=None):
     """Approved shops with no (live) redemption in the last `days` days, with their phone for follow-up."""
     today = local_date(now or utcnow())
     since = today - timedelta(days=days - 1)
-    last_seen = dict(db.session.execute(
-        select(StatDay.shop_id, func.max(StatDay.day)).where(StatDay.redemptions > 0).group_by(StatDay.shop_id)).all())
     active = set(db.session.scalars(
         select(StatDay.shop_id).where(StatDay.day >= since, StatDay.day <= today, StatDay.redemptions > 0)
         .group_by(StatDay.shop_id)))
     shops = db.session.scalars(select(Shop).where(Shop.status == "approved", *shop_conditions(filters))
                                .order_by(Shop.street, Shop.name)).all()
-    return [{"shop": s, "last_day": last_seen.get(s.id)} for s in shops if s.id not in active]
+    quiet = [s for s in shops if s.id not in active]
+    last_seen = {}
+    if quiet:
+        last_seen = dict(db.session.execute(
+            select(StatDay.shop_id, func.max(StatDay.day))
+            .where(StatDay.shop_id.in_([s.id for s in quiet]), StatDay.redemptions > 0)
+            .group_by(StatDay.shop_id)).all())
+    return [{"shop": s, "last_day": last_seen.get(s.id)} for s in quiet]
 
 
 def public_totals():
     """Programme totals for everyone: no personal data, no filters."""
-    everything = Filters()
-    n, _, discount = _sums(everything, {})[None]
+    figures = Figures(Filters())
+    n, _bill, discount = figures.sums()[None]
     approved = db.session.scalar(select(func.count(Shop.id)).where(Shop.status == "approved")) or 0
-    return {"shops": approved, "redemptions": n, "beneficiaries": people(everything, shops={}).get(None, 0),
+    return {"shops": approved, "redemptions": n, "beneficiaries": figures.people().get(None, 0),
             "discount": discount}

@@ -66,12 +66,13 @@ def dashboard():
         days = min(max(int(request.args.get("days", 30)), 1), 3650)
     except ValueError:
         days = 30
-    summary = stats.summary(filters)
-    trends = {by: stats.breakdown(filters, by) for by in ("week", "month")}
+    figures = stats.Figures(filters)  # one read of the roll-ups for every table on the page
+    summary = stats.summary(filters, figures=figures)
+    trends = {by: stats.breakdown(filters, by, figures) for by in ("week", "month")}
     # A day-by-day chart is readable for about a year; longer periods show weeks and months only.
-    bounds = stats.period_bounds(filters)
-    trends["day"] = stats.breakdown(filters, "day") if bounds and (bounds[1] - bounds[0]).days < 400 else None
-    groups = {by: stats.breakdown(filters, by) for by in ("industry", "street", "category", "shop")}
+    bounds = figures.bounds
+    trends["day"] = stats.breakdown(filters, "day", figures) if bounds and (bounds[1] - bounds[0]).days < 400 else None
+    groups = {by: stats.breakdown(filters, by, figures) for by in ("industry", "street", "category", "shop")}
     return render_template(
         "reports/dashboard.html", errors={}, args=args, shops=shops, filters=filters, summary=summary,
         trends=trends, groups=groups, top_shops=groups["shop"][:10], days=days,
@@ -88,11 +89,12 @@ def report():
     participating = db.session.scalars(
         select(Shop).where(Shop.status == "approved", *stats.shop_conditions(filters))
         .order_by(Shop.street, Shop.industry, Shop.name)).all()
-    by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop")}
+    figures = stats.Figures(filters)
+    by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop", figures)}
     return render_template(
-        "reports/report.html", filters=filters, summary=stats.summary(filters),
-        streets=stats.breakdown(filters, "street"), industries=stats.breakdown(filters, "industry"),
-        categories=stats.breakdown(filters, "category"), months=stats.breakdown(filters, "month"),
+        "reports/report.html", filters=filters, summary=stats.summary(filters, figures=figures),
+        streets=stats.breakdown(filters, "street", figures), industries=stats.breakdown(filters, "industry", figures),
+        categories=stats.breakdown(filters, "category", figures), months=stats.breakdown(filters, "month", figures),
         participating=participating, by_shop=by_shop,
         offers={s.id: shop_services.current_offers(s) for s in participating},
         photos={s.id: photos.shop_photos(s.id) for s in participating}, charts=charts,
