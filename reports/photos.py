@@ -97,6 +97,17 @@ def shop_photos(shop_id):
                               .order_by(ShopPhoto.created_at.desc(), ShopPhoto.id.desc())).all()
 
 
+def photos_by_shop(shop_ids):
+    """{shop_id: [photos, newest first]} for many shops in one query."""
+    found = {shop_id: [] for shop_id in shop_ids}
+    if shop_ids:
+        for photo in db.session.scalars(select(ShopPhoto).where(ShopPhoto.shop_id.in_(shop_ids),
+                                                                ShopPhoto.removed_at.is_(None))
+                                        .order_by(ShopPhoto.created_at.desc(), ShopPhoto.id.desc())):
+            found[photo.shop_id].append(photo)
+    return found
+
+
 def get_photo(photo_id, viewer):
     """A photo the viewer may see; 404 for anyone else (its existence is not revealed)."""
     photo = db.session.get(ShopPhoto, photo_id)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import FileField, StringField
 
 from baiye.api import roles_required
@@ -88,7 +89,7 @@ def report():
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
     participating = db.session.scalars(
         select(Shop).where(Shop.status == "approved", *stats.shop_conditions(filters))
-        .order_by(Shop.street, Shop.industry, Shop.name)).all()
+        .options(selectinload(Shop.offers)).order_by(Shop.street, Shop.industry, Shop.name)).all()
     figures = stats.Figures(filters)
     by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop", figures)}
     return render_template(
@@ -97,7 +98,7 @@ def report():
         categories=stats.breakdown(filters, "category", figures), months=stats.breakdown(filters, "month", figures),
         participating=participating, by_shop=by_shop,
         offers={s.id: shop_services.current_offers(s) for s in participating},
-        photos={s.id: photos.shop_photos(s.id) for s in participating}, charts=charts,
+        photos=photos.photos_by_shop([s.id for s in participating]), charts=charts,
         generated=utcnow())
 
 
