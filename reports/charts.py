@@ -24,7 +24,7 @@ def _fmt(value, money):
 
 def trend(rows, field="redemptions", title="", money=False, width=480, height=200):
     """Vertical bars over time (rows in order), with a light grid and the value of each bar on hover."""
-    left, right, top, bottom = 46, 6, 10, 28
+    left, right, top, bottom = 52, 6, 10, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [row[field] for row in rows]
     top_value = _nice_max(max(values, default=0))
@@ -37,8 +37,8 @@ def trend(rows, field="redemptions", title="", money=False, width=480, height=20
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
-    every = max(1, round(n / 6))
+        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
+    every = max(1, round(n / 5))
     for i, row in enumerate(rows):
         value = row[field]
         h = plot_h * value / top_value
@@ -59,7 +59,7 @@ def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
     """Horizontal bars, biggest first, for a breakdown (industry, street, category, shop)."""
     rows = sorted(rows, key=lambda r: -r[field])[:limit]
     rows = [r for r in rows if r[field]] or rows[:0]
-    label_w, right, row_h = 120, 64, 26
+    label_w, right, row_h = 128, 72, 30
     height = max(len(rows), 1) * row_h + 8
     top_value = max((r[field] for r in rows), default=0) or 1
     plot_w = width - label_w - right
@@ -69,11 +69,11 @@ def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
         y = 4 + i * row_h
         w = plot_w * row[field] / top_value
         label = str(row["label"])
-        label = label if len(label) <= 9 else label[:8] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" class="label">{escape(label)}</text>')
+        label = label if len(label) <= 8 else label[:7] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" class="label">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" class="bar">'
                      f'<title>{escape(row["label"])}: {_fmt(row[field], money)}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" class="value">{_fmt(row[field], money)}</text>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value">{_fmt(row[field], money)}</text>')
     if not rows:
         parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" class="axis">—</text>')
     parts.append("</svg>")
