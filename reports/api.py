@@ -71,7 +71,7 @@ def public():
     return PublicSchema().dump(services.public_totals())
 
 
-@bp.get("/shops/<int:shop_id>/photos")
+@bp.get("/shops/<int(max=2147483647):shop_id>/photos")
 @roles_required("coordinator", "owner", "cashier")
 @doc(response=PhotoSchema(many=True), summary="A shop's evidence photos (coordinators and the shop's staff)")
 def shop_photos(shop_id):
@@ -82,7 +82,7 @@ def shop_photos(shop_id):
     return {"items": PhotoSchema(many=True).dump(items), "total": len(items)}
 
 
-@bp.post("/shops/<int:shop_id>/photos")
+@bp.post("/shops/<int(max=2147483647):shop_id>/photos")
 @roles_required("coordinator", "owner")
 @doc(response=PhotoSchema, status=201,
      summary="Attach an evidence photo (multipart `file`, optional `caption`); re-encoded, metadata stripped")

@@ -30,7 +30,7 @@ class StatsQuerySchema(Schema):
     street = fields.String(load_default=None, validate=one_of_list("STREETS", _l("未知的街道/乡镇。")))
     industry = fields.String(load_default=None, validate=one_of_list("INDUSTRIES", _l("未知的行业。")))
     category = fields.String(load_default=None, validate=one_of_list("CATEGORIES", _l("未知的优待对象类别。")))
-    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, error=_l("商户编号无效。")))
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1, error=_l("商户编号无效。")))
 
     @pre_load
     def drop_blanks(self, data, **kwargs):

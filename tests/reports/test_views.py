@@ -228,3 +228,9 @@ def test_home_page_partial_renders_the_totals(app, network):
     html = render_template("index.html", public_summary=public_totals())
     assert "让利惠军成效" in html and "¥15.00" in html
     assert "让利惠军成效" not in render_template("index.html")
+
+
+def test_huge_ids_are_404_not_500(client, coordinator):
+    for path in ("/photos/99999999999999999999.jpg", "/photos/99999999999999999999/thumb.jpg",
+                 "/shops/99999999999999999999/photos", "/api/v1/shops/99999999999999999999/photos"):
+        assert client.get(path).status_code == 404, path
