@@ -6,13 +6,14 @@ either edge from the daily id arrays, or from the all-shop daily bitmaps when no
 A year's figure reads a few thousand small rows whatever the number of redemptions.
 """
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
 from baiye import lists
-from baiye.clock import local_date, period_key, utcnow
+from baiye.clock import day_start_utc, local_date, period_key, utcnow
 from baiye.extensions import db
 from shops.models import Offer, Shop
 from verification.models import Member
@@ -188,13 +189,14 @@ def _one_group(day, shop_id, category):
 
 # --- grouping --------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def week_key(day):
     return period_key(day, "week")
 
 
+@lru_cache(maxsize=4096)
 def month_key(day):
     return day.strftime("%Y-%m")
-
 
 
 def _grouper(by, shops):
@@ -281,7 +283,7 @@ class Figures:
         return _count_people(*rows, key)
 
 
-def people(filters, key=None, shops=None):
+def people(filters, key=None):
     """Distinct members served, per group: {group_key: count} (see `Figures.people`)."""
     return Figures(filters).people(key)
 
@@ -365,8 +367,6 @@ def active_offers(filters, now):
 
 def enrolled_members(filters, now):
     """Members enrolled by the end of the period (members belong to no shop: shop filters do not apply)."""
-    from baiye.clock import day_start_utc
-
     query = select(func.count(Member.id))
     if filters.end:
         query = query.where(Member.created_at < day_start_utc(filters.end + timedelta(days=1)))
