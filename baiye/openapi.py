@@ -59,15 +59,31 @@ def build_spec(app):
             continue
         view = app.view_functions[rule.endpoint]
         info = getattr(view, "apidoc", None) or {}
-        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
-        operations = {}
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            operations[method.lower()] = operation(rule, view, info, method)
-        spec.path(path=path, operations=operations,
-                  parameters=[{"name": name, "in": "path", "required": True,
-                               "schema": {"type": "integer" if conv == "int" else "string"}}
-                              for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule.rule)])
+        for rule_text in concrete_rules(rule.rule):
+            operations = {}
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                operations[method.lower()] = operation(rule, view, info, method)
+            spec.path(path=openapi_path(rule_text), operations=operations,
+                      parameters=[{"name": name, "in": "path", "required": True,
+                                   "schema": {"type": "integer" if conv == "int" else "string"}}
+                                  for conv, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule_text)])
     return spec.to_dict()
+
+
+ANY = re.compile(r"<any\(([^)]*)\):[a-z_]+>")
+
+
+def concrete_rules(rule_text):
+    """A rule with an any(a, b) converter stands for one path per choice (export.csv, export.xlsx)."""
+    match = ANY.search(rule_text)
+    if not match:
+        return [rule_text]
+    return [path for choice in match[1].split(",")
+            for path in concrete_rules(rule_text[:match.start()] + choice.strip() + rule_text[match.end():])]
+
+
+def openapi_path(rule_text):
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule_text)
 
 
 def operation(rule, view, info, method):

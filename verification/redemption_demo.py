@@ -1,7 +1,6 @@
 """Demo redemptions: a few weeks of realistic use of the demo shops' offers by the demo members.
 
-Plain inserts (no signals): areas that keep roll-ups rebuild them from the table. With
-`redemptions=N` it makes N spread over a year, in bulk, for benchmarks.
+Plain inserts (no signals): areas that keep roll-ups rebuild them from the table.
 """
 import itertools
 import math
@@ -52,7 +51,12 @@ def _moment(rng, day_start, now):
 
 
 def build(rng, now, password, echo, redemptions=None, **options):
-    """A few weeks of redemptions (or `redemptions` of them over a year) among the demo members and shops."""
+    """A few weeks of redemptions among the demo members and shops, within the offers' rules.
+
+    A bulk count (`demo --redemptions N`, for benchmarks) is made by reports.demo instead.
+    """
+    if redemptions is not None:
+        return
     today = local_date(now)
     cards = db.session.execute(
         select(Credential.id, Member.id, Member.category).join(Member)
@@ -69,9 +73,8 @@ def build(rng, now, password, echo, redemptions=None, **options):
     if not offers:
         echo("demo: no offers, so no redemptions")
         return
-    bulk = redemptions is not None and redemptions > 5000
-    days = 365 if bulk else 21
-    total = redemptions if redemptions is not None else rng.randrange(25, 40) * days
+    days = 21
+    total = rng.randrange(25, 40) * days
     # Some shops are busier than others, some members come more often.
     shop_weight = {shop.id: rng.choice([1, 1, 2, 3, 5, 8]) for shop in shops}
     shop_weight[min(shop_weight)] = 12  # the demo owner's and cashier's shop has plenty to show
@@ -100,7 +103,7 @@ def build(rng, now, password, echo, redemptions=None, **options):
         moment = _moment(rng, starts[day], now)
         if moment is None:
             continue
-        if offer.limit_per_member and not bulk:
+        if offer.limit_per_member:
             slot = (member_id, offer.id, period_key(day, offer.limit_period))
             if used[slot] >= offer.limit_per_member:
                 continue
@@ -118,8 +121,6 @@ def build(rng, now, password, echo, redemptions=None, **options):
         if len(rows) >= CHUNK:
             db.session.execute(insert(Redemption.__table__), rows)
             rows = []
-            if bulk:
-                echo(f"demo: {made:,} redemptions…")
     if rows:
         db.session.execute(insert(Redemption.__table__), rows)
     rebuild_counters(today)

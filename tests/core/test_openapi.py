@@ -1,4 +1,5 @@
 from baiye.api import API_PREFIX
+from baiye.openapi import concrete_rules, openapi_path
 
 
 def test_openapi_document_lists_every_api_route(app, client):
@@ -7,9 +8,9 @@ def test_openapi_document_lists_every_api_route(app, client):
     documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops if method != "parameters"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(API_PREFIX) and not rule.endpoint.startswith("openapi."):
-            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                assert (path, method) in documented, (path, method)
+            for path in map(openapi_path, concrete_rules(rule.rule)):
+                for method in rule.methods - {"HEAD", "OPTIONS"}:
+                    assert (path, method) in documented, (path, method)
 
 
 def test_openapi_uses_the_marshmallow_schemas(client):

@@ -1,0 +1,1 @@
+"""Statistics, exports, the printable inspection report, evidence photos and the public summary."""

@@ -1,0 +1,80 @@
+"""Charts drawn by the server as SVG: no script, no CDN, and they print."""
+from markupsafe import Markup, escape
+
+
+def _nice_max(value):
+    """A round axis maximum at or above `value` (1, 2 or 5 times a power of ten)."""
+    if value <= 0:
+        return 1
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _fmt(value, money):
+    if money:
+        yuan = value / 100
+        return f"{yuan / 10000:.1f}万" if yuan >= 100000 else f"{yuan:,.0f}"
+    return f"{value / 10000:.1f}万" if value >= 100000 else f"{value:,}"
+
+
+def trend(rows, field="redemptions", title="", money=False, width=480, height=200):
+    """Vertical bars over time (rows in order), with a light grid and the value of each bar on hover."""
+    left, right, top, bottom = 52, 6, 10, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [row[field] for row in rows]
+    top_value = _nice_max(max(values, default=0))
+    n = max(len(rows), 1)
+    slot = plot_w / n
+    bar = max(slot * 0.72, 1)
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for i in range(5):
+        v = top_value * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
+    every = max(1, round(n / 5))
+    for i, row in enumerate(rows):
+        value = row[field]
+        h = plot_h * value / top_value
+        x = left + i * slot + (slot - bar) / 2
+        y = top + plot_h - h
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0):.1f}" class="bar">'
+                     f'<title>{escape(row["label"])}: {_fmt(value, money)}</title></rect>')
+        if i % every == 0:
+            label = str(row["label"])
+            label = label[5:] if len(label) == 10 else label  # 2026-11-21 -> 11-21
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
+                         f'{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
+    """Horizontal bars, biggest first, for a breakdown (industry, street, category, shop)."""
+    rows = sorted(rows, key=lambda r: -r[field])[:limit]
+    rows = [r for r in rows if r[field]] or rows[:0]
+    label_w, right, row_h = 128, 72, 30
+    height = max(len(rows), 1) * row_h + 8
+    top_value = max((r[field] for r in rows), default=0) or 1
+    plot_w = width - label_w - right
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for i, row in enumerate(rows):
+        y = 4 + i * row_h
+        w = plot_w * row[field] / top_value
+        label = str(row["label"])
+        label = label if len(label) <= 8 else label[:7] + "…"
+        parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" class="label">{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" class="bar">'
+                     f'<title>{escape(row["label"])}: {_fmt(row[field], money)}</title></rect>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value">{_fmt(row[field], money)}</text>')
+    if not rows:
+        parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" class="axis">—</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

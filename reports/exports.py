@@ -1,0 +1,77 @@
+"""Tables as files: CSV (UTF-8 with a byte-order mark, so Excel shows Chinese) and XLSX."""
+import csv
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+BREAKDOWN_COLUMNS = ("key", "label", "redemptions", "beneficiaries", "bill", "discount")
+MONEY = {"bill", "discount"}
+
+
+def headers():
+    return {"key": _("编号"), "label": _("名称"), "redemptions": _("核销笔数"), "beneficiaries": _("服务人数"),
+            "bill": _("消费金额（元）"), "discount": _("让利金额（元）"), "phone": _("联系电话"),
+            "street": _("街道/乡镇"), "industry": _("行业"), "last_day": _("最近核销日")}
+
+
+def to_csv(columns, rows):
+    """The rows with the field names as the header; amounts in fen (integers, as in the API)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(title, subtitle, columns, rows):
+    """A sheet with a title row (what and for which period and filters), headers, and formatted columns.
+
+    Amounts are shown in yuan with two decimals; counts as whole numbers.
+    """
+    names = headers()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("统计")[:31]
+    sheet.append([title])
+    sheet.append([subtitle])
+    sheet.append([names.get(c, c) for c in columns])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"].font = Font(color="555555")
+    width = len(columns)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F6EDE3")
+        cell.alignment = Alignment(horizontal="center")
+    for row in rows:
+        values = []
+        for c in columns:
+            value = row.get(c)
+            values.append(value / 100 if c in MONEY and value is not None else value)
+        sheet.append(values)
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        fmt = "#,##0.00" if column in MONEY else ("#,##0" if column in ("redemptions", "beneficiaries") else "@")
+        longest = max([len(str(names.get(column, column))) * 2] +
+                      [len(str(r.get(column) or "")) + 2 for r in rows[:500]])
+        sheet.column_dimensions[letter].width = min(max(10, longest), 40)
+        for cell in sheet[letter][3:]:
+            cell.number_format = fmt
+    if rows:
+        total_row = len(rows) + 4
+        sheet.cell(row=total_row, column=1, value=_("合计")).font = Font(bold=True)
+        for index, column in enumerate(columns, start=1):
+            if column in MONEY or column == "redemptions":
+                letter = get_column_letter(index)
+                cell = sheet.cell(row=total_row, column=index, value=f"=SUM({letter}4:{letter}{total_row - 1})")
+                cell.font = Font(bold=True)
+                cell.number_format = "#,##0.00" if column in MONEY else "#,##0"
+    sheet.freeze_panes = "A4"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,132 @@
+"""Evidence photos of shops: decoded and re-encoded by Pillow, metadata (EXIF, GPS) dropped, thumbnailed.
+
+Photos are inspection evidence, not advertising: only coordinators and the shop's own staff can see
+them (they may show people). Files live under instance/uploads/photos/, named by a random id.
+"""
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from baiye import audit
+from baiye.clock import utcnow
+from baiye.errors import DomainError, forbidden, not_found
+from baiye.extensions import db
+
+from .models import ShopPhoto
+
+FULL_SIDE = 2048
+THUMB_SIDE = 480
+
+
+def photo_dir():
+    path = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads") / "photos"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def can_upload(user, shop):
+    """Coordinators, and the owner of this shop."""
+    return user.is_authenticated and (user.role == "coordinator" or (user.role == "owner" and user.shop_id == shop.id))
+
+
+def can_view(user, shop):
+    """Coordinators and the shop's own staff."""
+    return user.is_authenticated and (
+        user.role == "coordinator" or (user.role in ("owner", "cashier") and user.shop_id == shop.id))
+
+
+def _refuse(message, status=422):
+    return DomainError("validation_error" if status == 422 else "too_large", message, status,
+                       fields={"file": [message]})
+
+
+def _encode(image, side):
+    copy = image.copy()
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata
+    return out.getvalue(), copy.size
+
+
+def add_photo(shop, actor, upload, caption=None, now=None):
+    """Store an uploaded image for a shop; anything that is not an image is refused, nothing half-saved."""
+    if not can_upload(actor, shop):
+        raise forbidden(_("只有区双拥办工作人员和本店店主可以上传照片。"))
+    if upload is None or not getattr(upload, "filename", None):
+        raise _refuse(_("请选择要上传的照片。"))
+    data = upload.read(current_app.config.get("PHOTO_MAX_BYTES", 8 * 1024 * 1024) + 1)
+    if len(data) > current_app.config.get("PHOTO_MAX_BYTES", 8 * 1024 * 1024):
+        raise _refuse(_("照片太大，请上传不超过 8 MB 的图片。"), 413)
+    max_pixels = current_app.config.get("PHOTO_MAX_PIXELS", 40_000_000)
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+            if width * height > max_pixels:
+                raise _refuse(_("照片像素太多（超过 %(n)d 万像素），请缩小后再上传。", n=max_pixels // 10000), 413)
+            if probe.format not in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"):
+                raise _refuse(_("只支持 JPG、PNG、WEBP 格式的照片。"))
+            probe.load()
+            image = ImageOps.exif_transpose(probe)  # keep the photo upright, then the EXIF is left behind
+            image = image.convert("RGB")
+    except DomainError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        raise _refuse(_("无法识别的图片文件，请上传 JPG 或 PNG 照片。")) from None
+    full, size = _encode(image, FULL_SIDE)
+    thumb = _encode(image, THUMB_SIDE)[0]
+    name = secrets.token_hex(16)
+    folder = photo_dir()
+    (folder / f"{name}.jpg").write_bytes(full)
+    (folder / f"{name}.thumb.jpg").write_bytes(thumb)
+    photo = ShopPhoto(shop_id=shop.id, uploaded_by_id=actor.id, caption=caption, stored_name=name,
+                      width=size[0], height=size[1], size=len(full), created_at=now or utcnow())
+    db.session.add(photo)
+    db.session.flush()
+    audit.record(actor, "photo.add", photo, now=now, shop_id=shop.id)
+    db.session.commit()
+    return photo
+
+
+def shop_photos(shop_id):
+    return db.session.scalars(select(ShopPhoto).where(ShopPhoto.shop_id == shop_id, ShopPhoto.removed_at.is_(None))
+                              .order_by(ShopPhoto.created_at.desc(), ShopPhoto.id.desc())).all()
+
+
+def photos_by_shop(shop_ids):
+    """{shop_id: [photos, newest first]} for many shops in one query."""
+    found = {shop_id: [] for shop_id in shop_ids}
+    if shop_ids:
+        for photo in db.session.scalars(select(ShopPhoto).where(ShopPhoto.shop_id.in_(shop_ids),
+                                                                ShopPhoto.removed_at.is_(None))
+                                        .order_by(ShopPhoto.created_at.desc(), ShopPhoto.id.desc())):
+            found[photo.shop_id].append(photo)
+    return found
+
+
+def get_photo(photo_id, viewer):
+    """A photo the viewer may see; 404 for anyone else (its existence is not revealed)."""
+    photo = db.session.get(ShopPhoto, photo_id)
+    if photo is None or photo.removed_at is not None or not can_view(viewer, photo.shop):
+        raise not_found(_("找不到该照片。"))
+    return photo
+
+
+def photo_path(photo, thumb=False):
+    return photo_dir() / f"{photo.stored_name}{'.thumb' if thumb else ''}.jpg"
+
+
+def remove_photo(photo, actor, now=None):
+    """Take a photo down (files deleted; the record stays for the audit trail)."""
+    if not can_upload(actor, photo.shop):
+        raise forbidden()
+    photo.removed_at = now or utcnow()
+    for thumb in (False, True):
+        photo_path(photo, thumb).unlink(missing_ok=True)
+    audit.record(actor, "photo.remove", photo, now=now, shop_id=photo.shop_id)
+    db.session.commit()
+    return photo

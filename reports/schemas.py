@@ -1,0 +1,128 @@
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from baiye import lists
+
+from .stats import GROUPS, Filters
+
+
+def one_of_list(list_name, message):
+    def check(value):
+        if value not in lists.keys(list_name):
+            raise ValidationError(message)
+
+    return check
+
+
+IN_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31), error=_l("日期应在2000年至2099年之间。"))
+MAX_DAY_ROWS = 1100  # a day-by-day breakdown covers at most about three years
+
+
+class StatsQuerySchema(Schema):
+    """Period and filters of every statistics route; blank values mean "all"."""
+
+    start = fields.Date(data_key="from", load_default=None, validate=IN_RANGE,
+                        error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
+    end = fields.Date(data_key="to", load_default=None, validate=IN_RANGE,
+                      error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
+    street = fields.String(load_default=None, validate=one_of_list("STREETS", _l("未知的街道/乡镇。")))
+    industry = fields.String(load_default=None, validate=one_of_list("INDUSTRIES", _l("未知的行业。")))
+    category = fields.String(load_default=None, validate=one_of_list("CATEGORIES", _l("未知的优待对象类别。")))
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1, error=_l("商户编号无效。")))
+
+    @pre_load
+    def drop_blanks(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v not in ("", None)}
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError({"from": [_l("开始日期不能晚于结束日期。")]})
+
+    @post_load
+    def as_filters(self, data, **kwargs):
+        return Filters(**data)
+
+
+class BreakdownQuerySchema(StatsQuerySchema):
+    by = fields.String(required=True, validate=validate.OneOf(GROUPS, error=_l("分组方式应为 {choices} 之一。")))
+
+    @validates_schema
+    def not_too_many_days(self, data, **kwargs):
+        start, end = data.get("start"), data.get("end")
+        if data.get("by") == "day" and start and end and (end - start).days >= MAX_DAY_ROWS:
+            raise ValidationError({"from": [_l("按日统计的期间不能超过3年，请按周或按月统计。")]})
+
+    @post_load
+    def as_filters(self, data, **kwargs):
+        by = data.pop("by")
+        return {"by": by, "filters": Filters(**data)}
+
+
+class InactiveQuerySchema(StatsQuerySchema):
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=3650, error=_l("天数应在1–3650之间。")))
+
+    @post_load
+    def as_filters(self, data, **kwargs):
+        days = data.pop("days")
+        return {"days": days, "filters": Filters(**data)}
+
+
+class ShopStatusSchema(Schema):
+    approved = fields.Integer()
+    pending = fields.Integer()
+    suspended = fields.Integer()
+    rejected = fields.Integer()
+
+
+class SummarySchema(Schema):
+    shops = fields.Nested(ShopStatusSchema)
+    offers_active = fields.Integer()
+    members = fields.Integer()
+    redemptions = fields.Integer()
+    beneficiaries = fields.Integer()
+    bill = fields.Integer()
+    discount = fields.Integer()
+
+
+class BreakdownRowSchema(Schema):
+    key = fields.Raw()
+    label = fields.String()
+    redemptions = fields.Integer()
+    beneficiaries = fields.Integer()
+    bill = fields.Integer()
+    discount = fields.Integer()
+
+
+class BreakdownSchema(Schema):
+    rows = fields.List(fields.Nested(BreakdownRowSchema))
+
+
+class PublicSchema(Schema):
+    shops = fields.Integer()
+    redemptions = fields.Integer()
+    beneficiaries = fields.Integer()
+    discount = fields.Integer()
+
+
+class PhotoInputSchema(Schema):
+    caption = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @pre_load
+    def tidy(self, data, **kwargs):
+        caption = (data.get("caption") or "").strip()
+        return {"caption": caption or None}
+
+
+class PhotoSchema(Schema):
+    id = fields.Integer()
+    shop_id = fields.Integer()
+    caption = fields.String(allow_none=True)
+    width = fields.Integer()
+    height = fields.Integer()
+    size = fields.Integer()
+    created_at = fields.DateTime()
+    url = fields.Function(lambda p: f"/photos/{p.id}.jpg")
+    thumb_url = fields.Function(lambda p: f"/photos/{p.id}/thumb.jpg")

@@ -1,0 +1,184 @@
+from datetime import timedelta
+
+import click
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import FileField, StringField
+
+from baiye.api import roles_required
+from baiye.clock import local_date, utcnow
+from baiye.errors import DomainError
+from baiye.extensions import db
+from shops import services as shop_services
+from shops.models import Shop
+
+from . import charts, photos, rollups, services, stats
+from .schemas import PhotoInputSchema, StatsQuerySchema
+
+bp = Blueprint("reports", __name__, cli_group="stats")
+
+FILTER_KEYS = ("from", "to", "street", "industry", "category", "shop_id")
+
+
+@bp.app_context_processor
+def photo_helpers():
+    """`evidence_photos(shop)` for the shops' pages: the photos when the viewer may see them, else None."""
+    def evidence_photos(shop):
+        return photos.shop_photos(shop.id) if photos.can_view(current_user, shop) else None
+
+    return {"evidence_photos": evidence_photos}
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("照片"))
+    caption = StringField(_l("说明（可选）"))
+
+
+def _filters_or_errors(default_days=None):
+    """(Filters, errors, args) from the query string; invalid input is shown beside the form."""
+    args = {k: request.args.get(k, "") for k in FILTER_KEYS}
+    if default_days and not args["from"] and not args["to"] and "to" not in request.args:
+        today = local_date(utcnow())
+        args["from"], args["to"] = (today - timedelta(days=default_days - 1)).isoformat(), today.isoformat()
+    try:
+        return StatsQuerySchema().load(args), {}, args
+    except ValidationError as err:
+        return None, err.messages, args
+
+
+def _query_args(args):
+    return {k: v for k, v in args.items() if v}
+
+
+@bp.get("/admin/stats")
+@roles_required("coordinator")
+def dashboard():
+    filters, errors, args = _filters_or_errors(default_days=90)
+    shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
+    if errors:
+        return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
+    try:
+        days = min(max(int(request.args.get("days", 30)), 1), 3650)
+    except ValueError:
+        days = 30
+    figures = stats.Figures(filters)  # one read of the roll-ups for every table on the page
+    summary = stats.summary(filters, figures=figures)
+    trends = {by: stats.breakdown(filters, by, figures) for by in ("week", "month")}
+    # A day-by-day chart is readable for about a year; longer periods show weeks and months only.
+    bounds = figures.bounds
+    trends["day"] = stats.breakdown(filters, "day", figures) if bounds and (bounds[1] - bounds[0]).days < 400 else None
+    groups = {by: stats.breakdown(filters, by, figures) for by in ("industry", "street", "category", "shop")}
+    return render_template(
+        "reports/dashboard.html", errors={}, args=args, shops=shops, filters=filters, summary=summary,
+        trends=trends, groups=groups, top_shops=groups["shop"][:10], days=days,
+        inactive=stats.inactive_shops(days, filters), query=_query_args(args), charts=charts)
+
+
+@bp.get("/admin/stats/report")
+@roles_required("coordinator")
+def report():
+    filters, errors, args = _filters_or_errors(default_days=365)
+    if errors:
+        shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
+        return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
+    participating = db.session.scalars(
+        select(Shop).where(Shop.status == "approved", *stats.shop_conditions(filters))
+        .options(selectinload(Shop.offers)).order_by(Shop.street, Shop.industry, Shop.name)).all()
+    figures = stats.Figures(filters)
+    by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop", figures)}
+    return render_template(
+        "reports/report.html", filters=filters, summary=stats.summary(filters, figures=figures),
+        streets=stats.breakdown(filters, "street", figures), industries=stats.breakdown(filters, "industry", figures),
+        categories=stats.breakdown(filters, "category", figures), months=stats.breakdown(filters, "month", figures),
+        participating=participating, by_shop=by_shop,
+        offers={s.id: shop_services.current_offers(s) for s in participating},
+        photos=photos.photos_by_shop([s.id for s in participating]), charts=charts,
+        generated=utcnow())
+
+
+@bp.get("/public")
+def public():
+    """The programme's size and what it has given, for everyone (no personal data; cached)."""
+    return render_template("reports/public.html", public_summary=services.public_totals())
+
+
+# --- evidence photos ---------------------------------------------------------------------------
+
+@bp.route("/shops/<int(max=2147483647):shop_id>/photos", methods=["GET", "POST"])
+@roles_required("coordinator", "owner", "cashier")
+def shop_photos(shop_id):
+    shop = shop_services.get_shop(shop_id)
+    if not photos.can_view(current_user, shop):
+        abort(404)
+    form = PhotoForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                data = PhotoInputSchema().load({"caption": form.caption.data or ""})
+                photos.add_photo(shop, current_user, request.files.get("photo"), data["caption"])
+                flash(_("照片已上传。"), "success")
+                return redirect(url_for("reports.shop_photos", shop_id=shop.id))
+            except ValidationError as err:
+                form.caption.errors = list(form.caption.errors) + err.messages.get("caption", [])
+            except DomainError as err:
+                db.session.rollback()
+                if err.status == 403:
+                    raise
+                form.photo.errors = list(form.photo.errors) + [err.message]
+                status = err.status
+    return render_template("reports/photos.html", shop=shop, form=form, photos=photos.shop_photos(shop.id),
+                           can_upload=photos.can_upload(current_user, shop)), status
+
+
+@bp.post("/shops/<int(max=2147483647):shop_id>/photos/<int(max=2147483647):photo_id>/remove")
+@roles_required("coordinator", "owner")
+def remove_photo(shop_id, photo_id):
+    photo = photos.get_photo(photo_id, current_user)
+    if photo.shop_id != shop_id:
+        abort(404)
+    photos.remove_photo(photo, current_user)
+    flash(_("照片已删除。"), "info")
+    return redirect(url_for("reports.shop_photos", shop_id=shop_id))
+
+
+@bp.get("/photos/<int(max=2147483647):photo_id>.jpg")
+@roles_required()
+def photo_file(photo_id):
+    photo = photos.get_photo(photo_id, current_user)
+    return _send(photos.photo_path(photo))
+
+
+@bp.get("/photos/<int(max=2147483647):photo_id>/thumb.jpg")
+@roles_required()
+def photo_thumb(photo_id):
+    photo = photos.get_photo(photo_id, current_user)
+    return _send(photos.photo_path(photo, thumb=True))
+
+
+def _send(path):
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- operator command --------------------------------------------------------------------------
+
+@bp.cli.command("rebuild")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (whole month).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (whole month).")
+def rebuild_command(start, end):
+    """Recompute the statistics roll-ups from the redemptions (all, or the months of a range)."""
+    n = rollups.rebuild_rollups(start.date() if start else None, end.date() if end else None)
+    db.session.commit()
+    services.clear_public_cache()
+    click.echo(f"Rebuilt statistics roll-ups: {n} day rows.")
