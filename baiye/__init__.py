@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from baiye import config as defaults
 from baiye.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -24,6 +25,7 @@ def create_app(test_config=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = DatabaseIdConverter
     load_config(app, test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_extensions(app)
@@ -36,6 +38,16 @@ def create_app(test_config=None):
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:id>` in every URL. An id past 2**31 - 1 (the largest integer key every database holds)
+    cannot name a row: it becomes 0, which no row has, so the route gives its ordinary 404 rather
+    than PostgreSQL an out-of-range error (or routing a misleading 405)."""
+
+    def to_python(self, value):
+        number = int(value)
+        return number if number < 2**31 else 0
 
 
 def load_config(app, test_config):

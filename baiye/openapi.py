@@ -4,7 +4,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify, render_template
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from baiye.api import API_PREFIX
 
@@ -23,9 +23,14 @@ ERRORS = {
 
 
 class ErrorDetailSchema(Schema):
+    class Meta:
+        unknown = INCLUDE  # some refusals add detail of their own
+
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict()
+    reason = fields.String(metadata={"description": "credential_invalid: revoked | expired | stale | unknown | invalid"})
+    rows = fields.List(fields.Dict(), metadata={"description": "invalid_rows: [{row, fields}]"})
+    fields = fields.Dict(metadata={"description": "validation: {field: [message]}"})  # last: shadows the module
 
 
 class ErrorSchema(Schema):

@@ -91,10 +91,11 @@ def code_tail(code):
 
 
 def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None):
-    """Record a refused scan (the caller commits)."""
+    """Record a refused scan (the caller commits). An offer id is kept only where such an offer exists."""
+    known = isinstance(offer_id, int) and 0 < offer_id < 2**31 and db.session.get(Offer, offer_id) is not None
     db.session.add(ScanLog(at=now or utcnow(), action=action, reason=reason, shop_id=getattr(shop, "id", None),
                            user_id=getattr(actor, "id", None), code_tail=code_tail(code),
-                           offer_id=offer_id if isinstance(offer_id, int) and offer_id < 2**31 else None,
+                           offer_id=offer_id if known else None,
                            credential_id=getattr(credential, "id", None)))
 
 

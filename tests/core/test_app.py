@@ -162,3 +162,10 @@ def test_migrations_match_models(tmp_path):
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert diff == []
+
+
+def test_ids_beyond_the_database_range_are_404(api, make):
+    coordinator = api.as_(make.coordinator())
+    for path in ("/shops/99999999999", "/offers/3000000000", "/members/2235688668688"):
+        assert_error(coordinator.get(path), 404, "not_found")
+    assert_error(coordinator.patch("/members/2235688668688", json={"name": "x"}), 404, "not_found")
