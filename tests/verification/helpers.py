@@ -1,11 +1,12 @@
-"""Helpers for the redemption tests: members with credentials made straight from the models."""
+"""Helpers for the redemption tests: members with credentials made straight from the models, and HTTP
+calls to a live server."""
 import itertools
+import json
+import threading
+import urllib.error
+import urllib.request
 import secrets
 from datetime import timedelta
-
-import pytest
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
@@ -32,31 +33,30 @@ def make_member(name="张小明", category="veteran", expires_on=None, card_no=N
     return credential
 
 
-class FreshUserClient(FlaskClient):
-    """The tests keep one app context open; forget the previous call's user so each call signs in afresh."""
-
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            for key in list(g):
-                g.pop(key, None)
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshUserClient
-    return app.test_client()
+def post(url, token, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
 
 
-@pytest.fixture
-def till(make):
-    """An approved shop with a cashier, a member's card and a plain 9折 offer."""
+def fire(url, token, bodies):
+    """Send the bodies at the same moment from as many threads; the answers in order."""
+    results = [None] * len(bodies)
+    barrier = threading.Barrier(len(bodies))
 
-    class Till:
-        shop = make.shop()
-        cashier = make.cashier(shop)
-        owner = shop.owner
-        offer = make.offer(shop)
-        card = make_member()
+    def one(i):
+        barrier.wait()
+        results[i] = post(url, token, bodies[i])
 
-    return Till
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+

@@ -9,7 +9,7 @@ from verification.models import Redemption
 from verification.redemption_models import ScanLog, UsageCounter
 
 from ..conftest import assert_error
-from .helpers import client, make_member, till  # noqa: F401
+from .helpers import make_member
 
 
 @pytest.fixture

@@ -1,93 +1,10 @@
 """Limits and idempotency against a real gunicorn server with several workers, on SQLite and PostgreSQL."""
-import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
-
-import pytest
-
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
 from verification.models import Redemption
 from verification.redemption_models import UsageCounter
 
-from .helpers import make_member
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(app, config, tmp_path):
-    """gunicorn (3 workers x 4 threads) serving the test's database; yields its base URL."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=config["DATABASE_URL"], SECRET_KEY=config["SECRET_KEY"],
-               FLASK_RATELIMIT_ENABLED="false", FLASK_ID_HASH_KEY=config["ID_HASH_KEY"])
-    log = open(tmp_path / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "4", "--worker-class", "gthread",
-         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("gunicorn did not start:\n" + (tmp_path / "gunicorn.log").read_text(errors="replace"))
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def post(url, token, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
-def fire(url, token, bodies):
-    """Send the bodies at the same moment from as many threads; the answers in order."""
-    results = [None] * len(bodies)
-    barrier = threading.Barrier(len(bodies))
-
-    def one(i):
-        barrier.wait()
-        results[i] = post(url, token, bodies[i])
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+from .helpers import fire, make_member, post
 
 
 def test_twenty_racing_redemptions_log_exactly_one(make, server):

@@ -11,7 +11,6 @@ from verification.models import Redemption
 from verification.redemption_models import ScanLog, UsageCounter
 from verification.signals import redemption_logged, redemption_voided
 
-from .helpers import till  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from baiye.extensions import db
 from verification.models import Redemption
 from verification.redemption_models import ScanLog
 
-from .helpers import client, make_member, till  # noqa: F401
+from .helpers import make_member
 
 PASSWORD = "secret123"
 
