@@ -27,6 +27,11 @@ def load(schema, data=None, partial=False):
     return schema.load(json_body() if data is None else data, unknown=EXCLUDE, partial=partial)
 
 
+def query_args(schema):
+    """The query string validated by a schema; parameters it does not name (?lang=) are ignored."""
+    return schema.load(request.args.to_dict(), unknown=EXCLUDE)
+
+
 def roles_required(*roles):
     """Allow signed-in users of these roles (any role when none are named)."""
 

@@ -1,7 +1,7 @@
 from flask import Blueprint, Response, request
 from flask_login import current_user
 
-from baiye.api import API_PREFIX, doc, roles_required
+from baiye.api import API_PREFIX, doc, query_args, roles_required
 from baiye.errors import not_found
 from shops import services as shop_services
 
@@ -13,7 +13,7 @@ bp = Blueprint("reports_api", __name__, url_prefix=API_PREFIX)
 
 
 def query(schema):
-    return schema.load(request.args.to_dict())
+    return query_args(schema)
 
 
 @bp.get("/stats/summary")

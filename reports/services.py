@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from baiye import audit, lists
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
+from baiye.messages import N_
 
 from . import exports, stats
 
-GROUP_TITLES = {"industry": "按行业", "street": "按街道/乡镇", "category": "按优待对象", "shop": "按商户",
-                "day": "按日", "week": "按周", "month": "按月"}
+GROUP_TITLES = {"industry": N_("按行业"), "street": N_("按街道/乡镇"), "category": N_("按优待对象"), "shop": N_("按商户"),
+                "day": N_("按日"), "week": N_("按周"), "month": N_("按月")}
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 

@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, request
 from flask_login import current_user
 
 from baiye import lists
-from baiye.api import API_PREFIX, doc, load, roles_required
+from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import services
@@ -35,7 +35,7 @@ def register():
 @bp.get("/shops")
 @doc(query=DirectoryQuerySchema, summary="The directory of approved shops", auth=False)
 def directory():
-    args = DirectoryQuerySchema().load(request.args.to_dict())
+    args = query_args(DirectoryQuerySchema())
     items, total = services.directory(**args)
     return {"items": ShopSchema(many=True).dump(items), "total": total}
 

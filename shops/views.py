@@ -7,6 +7,7 @@ from baiye.api import roles_required
 from baiye.clock import local_date, utcnow
 from baiye.forms import submit, validate_with
 from baiye.extensions import limiter
+from baiye.messages import N_
 
 from . import services
 from .forms import OfferForm, ReasonForm, RegisterForm, StaffForm
@@ -14,7 +15,7 @@ from .schemas import DirectoryQuerySchema, OfferInputSchema, ShopRegistrationSch
 
 bp = Blueprint("shops", __name__)
 
-STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "未通过", "suspended": "已暂停"}
+STATUS_LABELS = {"pending": N_("待审核"), "approved": N_("已通过"), "rejected": N_("未通过"), "suspended": N_("已暂停")}
 
 
 @bp.app_context_processor

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from baiye import lists
 from baiye.accounts.services import issue_api_token
-from baiye.api import API_PREFIX, doc, load, roles_required
+from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.clock import iso_utc, local_date, utcnow
 from baiye.errors import invalid
 from baiye.extensions import db, limiter
@@ -35,7 +35,7 @@ def enrol():
 @roles_required("coordinator")
 @doc(query=MemberQuerySchema, summary="Search members by name, phone, last four of the ID or card number")
 def search():
-    args = MemberQuerySchema().load(request.args.to_dict())
+    args = query_args(MemberQuerySchema())
     items, total = services.search_members(**args)
     return {"items": MemberSchema(many=True).dump(items), "total": total}
 

@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from baiye.api import API_PREFIX, doc, load, roles_required
+from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 from shops.services import get_shop
 
@@ -56,7 +56,7 @@ def redeem():
 @roles_required("owner", "cashier", "coordinator")
 @doc(query=RedemptionQuerySchema, summary="Redemptions: a shop's own, or any for a coordinator")
 def index():
-    args = RedemptionQuerySchema().load(request.args.to_dict())
+    args = query_args(RedemptionQuerySchema())
     items, total = redemptions.list_redemptions(current_user, **args)
     return {"items": RedemptionSchema(many=True).dump(items), "total": total}
 

@@ -11,6 +11,7 @@ from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db, limiter
 from baiye.forms import attach_errors, submit, validate_with
+from baiye.messages import N_
 
 from . import qr, services, tokens
 from .api import activation_url, phone_code_body
@@ -20,7 +21,7 @@ from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, a
 
 bp = Blueprint("verification", __name__)
 
-STATUS_LABELS = {"active": "有效", "revoked": "已作废", "expired": "已过期", "purged": "已清除"}
+STATUS_LABELS = {"active": N_("有效"), "revoked": N_("已作废"), "expired": N_("已过期"), "purged": N_("已清除")}
 
 
 @bp.app_context_processor
