@@ -1,4 +1,4 @@
-from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import text
 
 from baiye.extensions import csrf, db
@@ -10,7 +10,8 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("index.html")
+    summary = current_app.extensions.get("public_summary")  # provided by the reports area
+    return render_template("index.html", public_summary=summary() if summary else None)
 
 
 @bp.get("/healthz")
@@ -27,8 +28,6 @@ def switch_language(code):
     """Remember the chosen language (the cookie is set in the after-request hook)."""
     target = safe_next(request.args.get("next")) or "/"
     response = redirect(target)
-    from flask import current_app
-
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
     return response

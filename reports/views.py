@@ -102,6 +102,12 @@ def report():
         generated=utcnow())
 
 
+@bp.record_once
+def offer_public_summary(state):
+    """The home page shows the programme's totals when this area is present."""
+    state.app.extensions["public_summary"] = services.public_totals
+
+
 @bp.get("/public")
 def public():
     """The programme's size and what it has given, for everyone (no personal data; cached)."""

@@ -169,3 +169,9 @@ def test_ids_beyond_the_database_range_are_404(api, make):
     for path in ("/shops/99999999999", "/offers/3000000000", "/members/2235688668688"):
         assert_error(coordinator.get(path), 404, "not_found")
     assert_error(coordinator.patch("/members/2235688668688", json={"name": "x"}), 404, "not_found")
+
+
+def test_home_page_shows_programme_totals(client, make):
+    make.shop()
+    page = client.get("/").get_data(as_text=True)
+    assert "参与商户（家）" in page and "查看参与商户目录" in page
