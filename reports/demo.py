@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from baiye.accounts.models import User
 from baiye.clock import local_date, zone
 from baiye.extensions import db
-from shops.models import Offer, Shop
+from shops.models import Shop
 from verification.models import Credential, Member, Redemption
 
 from .rollups import rebuild_rollups

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from sqlalchemy import and_, bindparam, delete, select, text
 
 from baiye.extensions import db
-from verification.models import Redemption
 from verification.signals import redemption_logged, redemption_voided
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers

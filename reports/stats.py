@@ -173,7 +173,11 @@ def _count_people(bit_rows, array_rows, key):
     counts = {}
     for group in set(bitmaps) | set(arrays):
         bitmap = bitmaps.get(group, 0)
-        ids = set(unpack_ids(b"".join(arrays.get(group, ()))))
+        blobs = arrays.get(group, ())
+        if not bitmap and len(blobs) == 1:
+            counts[group] = len(blobs[0]) // 4  # one row's ids are distinct already
+            continue
+        ids = set(unpack_ids(b"".join(blobs)))
         if not bitmap:
             counts[group] = len(ids)
             continue

@@ -1,6 +1,6 @@
 """Redemptions made the way the redemption service makes them: insert, flush, signal, commit."""
 import itertools
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from baiye.clock import day_start_utc, local_date, utcnow
 from baiye.extensions import db

@@ -1,5 +1,4 @@
 """A coordinator opens the dashboard, filters by a street and downloads the XLSX (Chromium via Playwright)."""
-import io
 import os
 import threading
 from datetime import date, datetime, timedelta

@@ -2,7 +2,6 @@
 import random
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from baiye.extensions import db

@@ -187,7 +187,7 @@ def test_photos_show_on_the_review_page_and_the_owners_page(client, make, upload
 def test_photo_api(api, make, uploads):
     from ..conftest import assert_error
 
-    shop, other = make.shop(), make.shop()
+    shop = make.shop()
     owner = api.as_(shop.owner)
     response = owner.post(f"/shops/{shop.id}/photos", data={"file": (io.BytesIO(jpeg_with_gps()), "a.jpg"),
                                                              "caption": "门口标牌"}, content_type="multipart/form-data")
