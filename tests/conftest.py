@@ -50,13 +50,14 @@ class FreshUserClient(FlaskClient):
 def app(config):
     app = create_app(config)
     app.test_client_class = FreshUserClient
+    postgres = config["DATABASE_URL"].startswith("postgresql")
     with app.app_context():
-        if PG_URL:
+        if postgres:
             db.drop_all()
         db.create_all()
         yield app
         db.session.remove()
-        if PG_URL:
+        if postgres:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         db.engine.dispose()

@@ -5,8 +5,9 @@
             ...
         page.goto(live_server + "/")
 
-Change settings by overriding `live_config` (a dict) in a test module or conftest, e.g.
-`return live_config | {"PHONE_CODE_STEP_SECONDS": 2}`. Browser tests always run on SQLite.
+The server runs the test's own app (the `app` fixture), so `make` seeds it directly. Change
+settings by overriding `config` in a test module, e.g. `return config | {"PHONE_CODE_STEP_SECONDS": 2}`.
+Browser tests always run on SQLite.
 """
 import os
 import threading
@@ -15,9 +16,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from baiye import create_app
-from baiye.extensions import db
-from tests.conftest import base_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -43,18 +41,15 @@ class LiveServer(str):
 
 
 @pytest.fixture
-def live_config(tmp_path):
-    """The live app's config: the test config with real CSRF and the request's own origin for QR URLs."""
-    return base_config(tmp_path) | {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "WTF_CSRF_ENABLED": True,
-                                    "BASE_URL": None, "SECURE_COOKIES": False}
+def config(config, tmp_path):
+    """Browser tests: real CSRF, the request's own origin in QR URLs, plain-http cookies; always SQLite."""
+    return config | {"DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}", "WTF_CSRF_ENABLED": True,
+                     "BASE_URL": None, "SECURE_COOKIES": False}
 
 
 @pytest.fixture
-def live_server(live_config):
-    """The app built from `live_config`, served on a free port of 127.0.0.1 in a thread."""
-    app = create_app(live_config)
-    with app.app_context():
-        db.create_all()
+def live_server(app):
+    """The test's app (and so its database: `make` works) served on a free port of 127.0.0.1 in a thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -65,19 +60,22 @@ def live_server(live_config):
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
-def browser():
+def chromium_args():
+    """Extra Chromium switches; a test module may add some (a fake camera, say)."""
+    return []
+
+
+@pytest.fixture
+def browser(chromium_args):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + chromium_args)
         try:
             yield chromium
         finally:

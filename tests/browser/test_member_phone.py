@@ -14,8 +14,8 @@ from ..factories import id_number_for
 
 
 @pytest.fixture
-def live_config(live_config):
-    return live_config | {"PHONE_CODE_STEP_SECONDS": 2, "PHONE_CODE_GRACE_STEPS": 1}
+def config(config):
+    return config | {"PHONE_CODE_STEP_SECONDS": 2, "PHONE_CODE_GRACE_STEPS": 1}
 
 
 def decode(page):

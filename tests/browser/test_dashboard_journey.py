@@ -1,53 +1,21 @@
 """A coordinator opens the dashboard, filters by a street and downloads the XLSX (Chromium via Playwright)."""
-import os
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from baiye import create_app
 from baiye.clock import local_date, utcnow
-from baiye.extensions import db
 from tests.factories import Factory
 
-from .helpers import log_redemption, make_member
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed at /usr/bin/chromium")]
-
+from tests.reports.helpers import log_redemption, make_member
 
 @pytest.fixture
-def live_server(tmp_path):
-    """The app on 127.0.0.1 (free port) in a thread, over its own SQLite file; yields (url, app)."""
-    from werkzeug.serving import make_server
-
-    app = create_app({"TESTING": True, "SECRET_KEY": "browser-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def browser_page():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True, locale="zh-CN")
-        yield context.new_page()
-        context.close()
-        browser.close()
+def context(browser):
+    """A phone that accepts downloads (the shared fixture's settings plus accept_downloads)."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True, locale="zh-CN",
+                              is_mobile=True, has_touch=True)
+    yield ctx
+    ctx.close()
 
 
 def seed(app):
@@ -64,10 +32,9 @@ def seed(app):
             log_redemption(shop, offers[shop.id], member, bill=bill, discount=bill // 10, day=today - timedelta(days=1))
 
 
-def test_filter_by_street_and_download_xlsx(live_server, browser_page, tmp_path):
-    url, app = live_server
+def test_filter_by_street_and_download_xlsx(live_server, page, tmp_path):
+    url, app = live_server, live_server.app
     seed(app)
-    page = browser_page
     page.goto(f"{url}/login?next=/admin/stats")
     page.fill("#username", "coord")
     page.fill("#password", Factory.password)
