@@ -175,3 +175,31 @@ def test_home_page_shows_programme_totals(client, make):
     make.shop()
     page = client.get("/").get_data(as_text=True)
     assert "参与商户（家）" in page and "查看参与商户目录" in page
+
+
+def test_https_deployment_has_secure_cookies_and_hsts(tmp_path, make):
+    from ..conftest import base_config
+
+    config = base_config(tmp_path) | {"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "SECURE_COOKIES": True}
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        make.coordinator(username="coord")
+        client = app.test_client()
+        response = client.post("/login", data={"username": "coord", "password": "secret123"},
+                               base_url="https://yj.example.cn")
+        cookies = response.headers.getlist("Set-Cookie")
+        session_cookie = next(c for c in cookies if c.startswith("session="))
+        assert "Secure" in session_cookie and "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+        assert "max-age=31536000" in client.get("/", base_url="https://yj.example.cn").headers["Strict-Transport-Security"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_sign_in_starts_a_new_session(client, make):
+    make.coordinator(username="coord")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post("/login", data={"username": "coord", "password": "secret123"})
+    with client.session_transaction() as session:
+        assert "planted" not in session and session.get("_user_id")
