@@ -203,3 +203,15 @@ def test_sign_in_starts_a_new_session(client, make):
     client.post("/login", data={"username": "coord", "password": "secret123"})
     with client.session_transaction() as session:
         assert "planted" not in session and session.get("_user_id")
+
+
+def test_templates_have_no_inline_script_or_style():
+    """The Content-Security-Policy allows only the app's own files; inline code would be blocked."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = []
+    for path in root.rglob("*.html"):
+        text = path.read_text()
+        offenders += [f"{path.name}: {m}" for m in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", text)]
+    assert offenders == []
