@@ -195,6 +195,17 @@ def register_optional(app, module_name):
 
 def register_request_hooks(app):
     @app.before_request
+    def refuse_nul_characters():
+        # No text a person types holds a NUL, and PostgreSQL cannot store one: refuse it up front.
+        from baiye.errors import DomainError
+
+        values = [request.path, *request.args.values()]
+        if request.mimetype == "application/x-www-form-urlencoded":
+            values += request.form.values()
+        if "\x00" in "".join(values) or (request.is_json and b"\\u0000" in request.get_data(cache=True)):
+            raise DomainError("malformed_request", _("请求中含有无效字符。"), 400)
+
+    @app.before_request
     def check_csrf():
         # Forms and cookie-signed-in API calls carry a CSRF token. Bearer-token calls are
         # immune (browsers never attach the header); anonymous API calls must be JSON,

@@ -215,3 +215,10 @@ def test_templates_have_no_inline_script_or_style():
         text = path.read_text()
         offenders += [f"{path.name}: {m}" for m in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", text)]
     assert offenders == []
+
+
+def test_nul_characters_are_refused_everywhere(api, client):
+    assert_error(api.get("/shops?q=a%00b"), 400, "malformed_request")
+    assert_error(api.post("/shops", data='{"name": "a\\u0000b"}', content_type="application/json"), 400,
+                 "malformed_request")
+    assert client.post("/login", data={"username": "a\x00", "password": "x"}).status_code == 400
