@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from baiye.api import API_PREFIX, doc, load, roles_required
 from baiye.extensions import limiter
-from shops.services import get_shop
 
 from . import redemptions
 from .redemption_schemas import (RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema,
@@ -35,7 +34,7 @@ per_address = limiter.shared_limit(verify_limit, scope="verify-address")
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
     data = load(VerifySchema())
-    result = redemptions.verify_for_shop(get_shop(current_user.shop_id), current_user, data["code"])
+    result = redemptions.verify_for_shop(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"])
     return VerificationSchema().dump(result)
 
 
@@ -47,7 +46,7 @@ def verify():
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
     data = load(RedeemSchema())
-    redemption, created = redemptions.redeem(get_shop(current_user.shop_id), current_user, data["code"],
+    redemption, created = redemptions.redeem(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"],
                                              data["offer_id"], data["bill"], data["idempotency_key"])
     return RedemptionSchema().dump(redemption), 201 if created else 200
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +18,7 @@ from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
-from shops.models import Offer, Shop
+from shops.models import Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
 from .models import Credential, Redemption
@@ -43,7 +43,7 @@ TILL_ROLES = ("owner", "cashier")
 class OfferUse:
     """An offer as it applies to one member today: how many uses are left (None: no limit)."""
 
-    offer: Offer
+    offer: object  # a row of the offer table (columns as attributes)
     remaining: int | None
 
 
@@ -51,7 +51,7 @@ class OfferUse:
 class Verification:
     valid: bool
     reason: str | None = None
-    credential: Credential | None = None
+    credential: object = None  # tokens.CredentialView
     offers: list = field(default_factory=list)
 
     @property
@@ -69,6 +69,25 @@ class Verification:
     @property
     def reason_text(self):
         return str(REASON_TEXT.get(self.reason, REASON_TEXT["invalid"])) if self.reason else None
+
+
+@dataclass(frozen=True)
+class TillShop:
+    """What a till checks of its shop on every scan, read with one small query."""
+
+    id: int
+    status: str
+
+
+_SHOP_STATUS = select(Shop.id, Shop.status).where(Shop.id == bindparam("id"))
+
+
+def shop_for_till(shop_id):
+    """The till's shop (id and status) for the JSON routes; not_found when it does not exist."""
+    row = db.session.execute(_SHOP_STATUS, {"id": shop_id}).first() if shop_id else None
+    if row is None:
+        raise not_found(_("找不到该商户。"))
+    return TillShop(row.id, row.status)
 
 
 def is_till(user, shop=None):
@@ -108,10 +127,19 @@ def check_code(code, now):
         return None, err.extra.get("reason", "invalid")
 
 
+_OFFER = select(Offer.__table__).where(Offer.id == bindparam("id"))
+_CURRENT_OFFERS = (select(Offer.__table__)
+                   .where(Offer.shop_id == bindparam("shop_id"), Offer.is_active.is_(True),
+                          Offer.starts_on <= bindparam("day"),
+                          or_(Offer.ends_on.is_(None), Offer.ends_on >= bindparam("day")))
+                   .order_by(Offer.id))
+
+
 def offer_uses(shop, member, now):
     """The shop's current offers that take the member's category, with the uses left in each period."""
     day = local_date(now)
-    offers = [o for o in shop.offers if o.current_on(day) and o.takes(member.category)]
+    rows = db.session.execute(_CURRENT_OFFERS, {"shop_id": shop.id, "day": day})
+    offers = [o for o in rows if offer_current_on(o, day) and offer_takes(o, member.category)]
     limited = [o for o in offers if o.limit_per_member]
     used = {}
     if limited:
@@ -159,9 +187,14 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
 
 
+_ID_BY_KEY = select(Redemption.id).where(Redemption.shop_id == bindparam("shop_id"),
+                                          Redemption.idempotency_key == bindparam("key"))
+
+
 def _by_key(shop, key):
-    return db.session.scalar(select(Redemption).where(Redemption.shop_id == shop.id,
-                                                      Redemption.idempotency_key == key))
+    """The shop's redemption with this idempotency key, or None (a cheap id lookup first)."""
+    redemption_id = db.session.execute(_ID_BY_KEY, {"shop_id": shop.id, "key": key}).scalar()
+    return None if redemption_id is None else db.session.get(Redemption, redemption_id)
 
 
 def _upsert_counter(values):
@@ -205,14 +238,15 @@ def give_use_back(redemption):
 def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     require_till(actor, shop)
     credential = resolve_code(code, now)
-    offer = db.session.get(Offer, offer_id) if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None
+    offer = (db.session.execute(_OFFER, {"id": offer_id}).first()
+             if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None)
     if offer is None or offer.shop_id != shop.id:
         raise not_found(_("本店没有这项优惠。"))
     day = local_date(now)
-    if not offer.current_on(day):
+    if not offer_current_on(offer, day):
         raise DomainError("offer_not_current", _("这项优惠已停用或不在有效期内。"), 409)
     member = credential.member
-    if not offer.takes(member.category):
+    if not offer_takes(offer, member.category):
         raise DomainError("not_eligible", _("这项优惠不适用于该优待对象类别。"), 409)
     if offer.min_spend and bill < offer.min_spend:
         raise DomainError("below_min_spend", _("未达到最低消费（满%(y)s元可用）。", y=f"{offer.min_spend / 100:.2f}"),
@@ -221,12 +255,15 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     # it runs one request at a time.
     if offer.limit_per_member:
         take_use(member, offer, day)
-    redemption = Redemption(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
-                            credential_id=credential.id, category=member.category, bill=bill,
-                            discount=discount_for(offer, bill), created_at=now, day=day,
-                            idempotency_key=idempotency_key)
-    db.session.add(redemption)
-    db.session.flush()
+    values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
+                  credential_id=credential.id, category=member.category, bill=bill,
+                  discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key)
+    # A Core INSERT, and the returned Redemption is built from what was written: it is not tracked by
+    # the session, so nothing is reloaded after the commit to answer the till.
+    new_id = db.session.execute(insert(Redemption.__table__).values(values)).inserted_primary_key[0]
+    redemption = Redemption(id=new_id, **values)
+    redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
+                         "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}
     redemption_logged.send(redemption)
     db.session.commit()
     return redemption
