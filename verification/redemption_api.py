@@ -11,6 +11,8 @@ from .redemption_schemas import (RedeemSchema, RedemptionQuerySchema, Redemption
                                  VerifySchema, VoidSchema)
 
 bp = Blueprint("redemption_api", __name__, url_prefix=API_PREFIX)
+# Schemas are built once: a marshmallow schema costs more to construct than to use.
+VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
 
 
 def user_key():
@@ -33,9 +35,9 @@ per_address = limiter.shared_limit(verify_limit, scope="verify-address")
 @roles_required("owner", "cashier")
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
-    data = load(VerifySchema())
+    data = load(VERIFY)
     result = redemptions.verify_for_shop(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"])
-    return VerificationSchema().dump(result)
+    return VERIFICATION.dump(result)
 
 
 @bp.post("/redemptions")
@@ -45,10 +47,10 @@ def verify():
 @doc(body=RedeemSchema, response=RedemptionSchema, status=201,
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
-    data = load(RedeemSchema())
+    data = load(REDEEM)
     redemption, created = redemptions.redeem(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"],
                                              data["offer_id"], data["bill"], data["idempotency_key"])
-    return RedemptionSchema().dump(redemption), 201 if created else 200
+    return REDEMPTION.dump(redemption), 201 if created else 200
 
 
 @bp.get("/redemptions")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
-from baiye.extensions import db
+from baiye.extensions import core_execute, db
 from shops.models import Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
@@ -84,7 +84,7 @@ _SHOP_STATUS = select(Shop.id, Shop.status).where(Shop.id == bindparam("id"))
 
 def shop_for_till(shop_id):
     """The till's shop (id and status) for the JSON routes; not_found when it does not exist."""
-    row = db.session.execute(_SHOP_STATUS, {"id": shop_id}).first() if shop_id else None
+    row = core_execute(_SHOP_STATUS, {"id": shop_id}).first() if shop_id else None
     if row is None:
         raise not_found(_("找不到该商户。"))
     return TillShop(row.id, row.status)
@@ -133,18 +133,19 @@ _CURRENT_OFFERS = (select(Offer.__table__)
                           Offer.starts_on <= bindparam("day"),
                           or_(Offer.ends_on.is_(None), Offer.ends_on >= bindparam("day")))
                    .order_by(Offer.id))
+_USED = select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
+    UsageCounter.member_id == bindparam("member_id"), UsageCounter.offer_id.in_(bindparam("offer_ids", expanding=True)))
 
 
 def offer_uses(shop, member, now):
     """The shop's current offers that take the member's category, with the uses left in each period."""
     day = local_date(now)
-    rows = db.session.execute(_CURRENT_OFFERS, {"shop_id": shop.id, "day": day})
+    rows = core_execute(_CURRENT_OFFERS, {"shop_id": shop.id, "day": day})
     offers = [o for o in rows if offer_current_on(o, day) and offer_takes(o, member.category)]
     limited = [o for o in offers if o.limit_per_member]
     used = {}
     if limited:
-        rows = db.session.execute(select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
-            UsageCounter.member_id == member.id, UsageCounter.offer_id.in_([o.id for o in limited])))
+        rows = core_execute(_USED, {"member_id": member.id, "offer_ids": [o.id for o in limited]})
         used = {(offer_id, period): n for offer_id, period, n in rows}
     return [OfferUse(o, None if not o.limit_per_member else
                      max(0, o.limit_per_member - used.get((o.id, period_key(day, o.limit_period)), 0)))
@@ -187,13 +188,14 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
 
 
+_INSERT_REDEMPTION = insert(Redemption.__table__)
 _ID_BY_KEY = select(Redemption.id).where(Redemption.shop_id == bindparam("shop_id"),
                                           Redemption.idempotency_key == bindparam("key"))
 
 
 def _by_key(shop, key):
     """The shop's redemption with this idempotency key, or None (a cheap id lookup first)."""
-    redemption_id = db.session.execute(_ID_BY_KEY, {"shop_id": shop.id, "key": key}).scalar()
+    redemption_id = core_execute(_ID_BY_KEY, {"shop_id": shop.id, "key": key}).scalar()
     return None if redemption_id is None else db.session.get(Redemption, redemption_id)
 
 
@@ -238,7 +240,7 @@ def give_use_back(redemption):
 def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     require_till(actor, shop)
     credential = resolve_code(code, now)
-    offer = (db.session.execute(_OFFER, {"id": offer_id}).first()
+    offer = (core_execute(_OFFER, {"id": offer_id}).first()
              if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None)
     if offer is None or offer.shop_id != shop.id:
         raise not_found(_("本店没有这项优惠。"))
@@ -260,7 +262,7 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
                   discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key)
     # A Core INSERT, and the returned Redemption is built from what was written: it is not tracked by
     # the session, so nothing is reloaded after the commit to answer the till.
-    new_id = db.session.execute(insert(Redemption.__table__).values(values)).inserted_primary_key[0]
+    new_id = core_execute(_INSERT_REDEMPTION, values).inserted_primary_key[0]
     redemption = Redemption(id=new_id, **values)
     redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
                          "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}

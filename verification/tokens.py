@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, select
 
 from baiye.clock import local_date
 from baiye.errors import DomainError
-from baiye.extensions import db
+from baiye.extensions import core_execute, db
 
 from .models import Credential, Member
 
@@ -295,7 +295,7 @@ _BY_PUBLIC_ID = _credential_query(Credential.public_id)
 
 
 def _credential_where(query, value):
-    row = db.session.execute(query, {"value": value}).first()
+    row = core_execute(query, {"value": value}).first()
     if row is None:
         return None
     return CredentialView(row.id, row.member_id, row.public_id, row.card_no, row.serial, row.status,
