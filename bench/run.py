@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,20 +32,22 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 
 LUA = r"""
+-- tid is a global set per thread by setup(); BENCH_RUN is unique per wrk run, so idempotency keys never
+-- repeat across threads or runs (a repeated key would measure a replay, not a redemption).
 local codes, token, path, kind = {}, os.getenv("BENCH_TOKEN"), os.getenv("BENCH_PATH"), os.getenv("BENCH_KIND")
 for line in io.lines(os.getenv("BENCH_CODES")) do codes[#codes + 1] = line end
-local offer = os.getenv("BENCH_OFFER")
-local counter, tid = 0, 0
+local offer, run = os.getenv("BENCH_OFFER"), os.getenv("BENCH_RUN")
+local counter = 0
 local threads = {}
 function setup(thread) thread:set("tid", #threads + 1); threads[#threads + 1] = thread end
-function init(args) math.randomseed(os.time() + (tid or 0)); counter = 0 end
+function init(args) math.randomseed(os.time() * 100 + tid); counter = 0 end
 request = function()
   counter = counter + 1
   local code = codes[math.random(#codes)]
   local body
   if kind == "redeem" then
-    body = string.format('{"code":"%s","offer_id":%s,"bill":%d,"idempotency_key":"b%d-%d-%d"}',
-                         code, offer, math.random(1000, 50000), tid or 0, counter, math.random(1e9))
+    body = string.format('{"code":"%s","offer_id":%s,"bill":%d,"idempotency_key":"%s-%d-%d"}',
+                         code, offer, math.random(1000, 50000), run, tid, counter)
   else
     body = string.format('{"code":"%s"}', code)
   end
@@ -121,6 +124,7 @@ def serve(app_spec, port, env, log):
 
 
 def wrk(url, seconds, connections, env):
+    env = dict(env, BENCH_RUN=f"r{time.time_ns()}")
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", env["BENCH_LUA"], url],
                          env=env, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -167,23 +171,33 @@ def main():
         results = {}
         for name, base, path, kind in runs:
             run_env = dict(env, BENCH_PATH=path, BENCH_KIND=kind)
-            wrk(base + path, 2, args.connections, run_env)  # warm up
+            results[f"{name}_warmup"] = wrk(base + path, 2, args.connections, run_env)
             results[name] = wrk(base + path, args.seconds, args.connections, run_env)
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
         for server in servers:
             server.wait(timeout=20)
+    # Every answered redeem request wrote one redemption (a replayed key would answer without one); requests
+    # cut off in flight when wrk stops may add up to one per connection and run.
+    with sqlite3.connect(work / "app.db") as conn:
+        written = conn.execute("SELECT count(*) FROM redemption").fetchone()[0]
+    sent = results["redeem"]["requests"] + results["redeem_warmup"]["requests"]
+    del results["redeem_warmup"]
     verify_ratio = results["verify"]["rps"] / results["ceiling_json"]["rps"]
     redeem_ratio = results["redeem"]["rps"] / results["ceiling_insert"]["rps"]
+    results = {name: r for name, r in results.items() if not name.endswith("_warmup")}
     summary = {"connections": args.connections, "seconds": args.seconds, "results": results,
+               "redemptions_written": written, "redeem_requests_sent": sent,
                "verify_ratio": round(verify_ratio, 3), "redeem_ratio": round(redeem_ratio, 3),
                "verify_ok": verify_ratio >= 0.5 and results["verify"]["p99_ms"] < 50 and not results["verify"]["errors"],
-               "redeem_ok": redeem_ratio >= 0.5 and results["redeem"]["p99_ms"] < 100 and not results["redeem"]["errors"]}
+               "redeem_ok": redeem_ratio >= 0.5 and results["redeem"]["p99_ms"] < 100 and not results["redeem"]["errors"]
+               and sent <= written <= sent + 2 * args.connections}
     print(f"{'run':<16}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>10}")
     for name, r in results.items():
         print(f"{name:<16}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>10}")
     print(f"verify/ceiling_json  = {verify_ratio:.2f}  (target >= 0.5, p99 < 50 ms)  {'OK' if summary['verify_ok'] else 'NOT MET'}")
+    print(f"redemptions written {written} for {sent} redeem requests (warm-up included)")
     print(f"redeem/ceiling_insert = {redeem_ratio:.2f}  (target >= 0.5, p99 < 100 ms) {'OK' if summary['redeem_ok'] else 'NOT MET'}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
