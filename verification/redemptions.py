@@ -280,10 +280,9 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
     key = (idempotency_key or "").strip() or None
     if key and len(key) > 64:
         raise invalid({"idempotency_key": [_("幂等键不能超过64个字符。")]})
-    if key:
-        existing = _by_key(shop, key)
-        if existing is not None:
-            return existing, False
+    # A repeated key is found by the unique (shop, key) constraint rather than a lookup first: the
+    # first request pays nothing extra, and a replay is rolled back (its counted use included) and
+    # answered with the first redemption below, whatever refusal or conflict it ran into.
     try:
         return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
     except DomainError as err:
