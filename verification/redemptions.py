@@ -21,7 +21,7 @@ from baiye.extensions import core_execute, db
 from shops.models import Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
-from .models import Credential, Redemption
+from .models import Redemption
 from .redemption_models import ScanLog, UsageCounter
 from .signals import redemption_logged, redemption_voided
 
