@@ -68,3 +68,17 @@ def test_swept_memory_storage_counts_and_expires_without_timer_threads(monkeypat
     monkeypatch.setattr("baiye.extensions.time.monotonic", lambda: 10**9)
     storage.incr("other", 1)  # a sweep runs inline once a second
     assert "k" not in storage.expirations or storage.expirations["k"] > clock["now"]
+
+
+def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, make):
+    from tests.verification.helpers import make_member
+
+    app.config["RATELIMIT_VERIFY"] = "3 per minute"
+    shop = make.shop()
+    caller = api.as_(make.cashier(shop))
+    card = make_member()
+    body = {"code": card.card_no}
+    assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
+    assert client.get("/v/not-a-token").status_code != 429  # the third request from this address
+    assert_error(caller.post("/verify", json=body), 429, "rate_limited")
+    assert client.get("/v/not-a-token").status_code == 429
