@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+# pool_pre_ping applies to server databases only (create_app): a SQLite file has no connection to lose.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 
@@ -15,6 +16,9 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 PASSWORD_HASH_METHOD = "scrypt"
 PASSWORD_MIN_LENGTH = 8
 API_TOKEN_TTL = timedelta(days=30)
+# Bearer tokens are resolved once per this many seconds per worker (expiry is still exact); a deleted
+# token or disabled user may keep working in other workers for at most this long. 0 turns it off.
+API_TOKEN_CACHE_SECONDS = 5
 REMEMBER_COOKIE_DURATION = timedelta(days=365)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -23,7 +27,8 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 # Secure cookies are switched on when BASE_URL is https (see create_app); SECURE_COOKIES=False opts out.
 WTF_CSRF_TIME_LIMIT = None
 
-RATELIMIT_STORAGE_URI = "memory://"
+# In-process counters (per worker); production sets redis://. See baiye.extensions.SweptMemoryStorage.
+RATELIMIT_STORAGE_URI = "memory-swept://"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute"
 RATELIMIT_REGISTER = "20 per hour"

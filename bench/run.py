@@ -1,6 +1,6 @@
 """Verify and redeem under gunicorn, as ratios of their ceilings measured in the same run.
 
-    python bench/run.py [--seconds 10] [--connections 64] [--members 2000]
+    python bench/run.py [--seconds 5] [--rounds 3] [--connections 64] [--members 2000]
 
 Builds a fresh SQLite database in a temporary folder, seeds one approved shop with a cashier, an
 unlimited offer and enrolled members (through the app's own services), then serves the app and
@@ -10,6 +10,8 @@ loopback:
     ceiling JSON route   vs  POST /api/v1/verify        (target: >= 0.5, p99 < 50 ms)
     ceiling insert route vs  POST /api/v1/redemptions   (target: >= 0.5, p99 < 100 ms)
 
+Each round runs the four in turn (ceiling, route, ceiling, route) and the figures are the medians over
+the rounds, so a burst of load from other processes cannot land on one side of a ratio only.
 Needs wrk (apt-get install wrk). Prints a table and writes bench/results/latest.json.
 """
 import argparse
@@ -19,6 +21,8 @@ import re
 import shutil
 import signal
 import socket
+import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,20 +35,22 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 
 LUA = r"""
+-- tid is a global set per thread by setup(); BENCH_RUN is unique per wrk run, so idempotency keys never
+-- repeat across threads or runs (a repeated key would measure a replay, not a redemption).
 local codes, token, path, kind = {}, os.getenv("BENCH_TOKEN"), os.getenv("BENCH_PATH"), os.getenv("BENCH_KIND")
 for line in io.lines(os.getenv("BENCH_CODES")) do codes[#codes + 1] = line end
-local offer = os.getenv("BENCH_OFFER")
-local counter, tid = 0, 0
+local offer, run = os.getenv("BENCH_OFFER"), os.getenv("BENCH_RUN")
+local counter = 0
 local threads = {}
 function setup(thread) thread:set("tid", #threads + 1); threads[#threads + 1] = thread end
-function init(args) math.randomseed(os.time() + (tid or 0)); counter = 0 end
+function init(args) math.randomseed(os.time() * 100 + tid); counter = 0 end
 request = function()
   counter = counter + 1
   local code = codes[math.random(#codes)]
   local body
   if kind == "redeem" then
-    body = string.format('{"code":"%s","offer_id":%s,"bill":%d,"idempotency_key":"b%d-%d-%d"}',
-                         code, offer, math.random(1000, 50000), tid or 0, counter, math.random(1e9))
+    body = string.format('{"code":"%s","offer_id":%s,"bill":%d,"idempotency_key":"%s-%d-%d"}',
+                         code, offer, math.random(1000, 50000), run, tid, counter)
   else
     body = string.format('{"code":"%s"}', code)
   end
@@ -121,6 +127,7 @@ def serve(app_spec, port, env, log):
 
 
 def wrk(url, seconds, connections, env):
+    env = dict(env, BENCH_RUN=f"r{time.time_ns()}")
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", env["BENCH_LUA"], url],
                          env=env, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -134,7 +141,8 @@ def wrk(url, seconds, connections, env):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per run, in each round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--members", type=int, default=2000)
     args = parser.parse_args()
@@ -164,26 +172,42 @@ def main():
         runs = [("ceiling_json", ceiling_url, "/json", "verify"), ("verify", app_url, "/api/v1/verify", "verify"),
                 ("ceiling_insert", ceiling_url, "/insert", "redeem"),
                 ("redeem", app_url, "/api/v1/redemptions", "redeem")]
-        results = {}
-        for name, base, path, kind in runs:
-            run_env = dict(env, BENCH_PATH=path, BENCH_KIND=kind)
-            wrk(base + path, 2, args.connections, run_env)  # warm up
-            results[name] = wrk(base + path, args.seconds, args.connections, run_env)
+        warm_up = {name: wrk(base + path, 2, args.connections, dict(env, BENCH_PATH=path, BENCH_KIND=kind))
+                   for name, base, path, kind in runs}
+        rounds = {name: [] for name, *_ in runs}
+        for _ in range(args.rounds):
+            for name, base, path, kind in runs:
+                rounds[name].append(wrk(base + path, args.seconds, args.connections,
+                                        dict(env, BENCH_PATH=path, BENCH_KIND=kind)))
     finally:
         for server in servers:
             os.killpg(server.pid, signal.SIGTERM)
         for server in servers:
             server.wait(timeout=20)
+    # Every answered redeem request wrote one redemption (a replayed key would answer without one); requests
+    # cut off in flight when wrk stops may add up to one per connection and run.
+    with sqlite3.connect(work / "app.db") as conn:
+        written = conn.execute("SELECT count(*) FROM redemption").fetchone()[0]
+    sent = warm_up["redeem"]["requests"] + sum(r["requests"] for r in rounds["redeem"])
+    results = {name: {"rps": statistics.median(r["rps"] for r in runs_),
+                      "p99_ms": statistics.median(r["p99_ms"] for r in runs_),
+                      "requests": sum(r["requests"] for r in runs_), "errors": sum(r["errors"] for r in runs_),
+                      "rounds": runs_}
+               for name, runs_ in rounds.items()}
     verify_ratio = results["verify"]["rps"] / results["ceiling_json"]["rps"]
     redeem_ratio = results["redeem"]["rps"] / results["ceiling_insert"]["rps"]
-    summary = {"connections": args.connections, "seconds": args.seconds, "results": results,
+    summary = {"connections": args.connections, "seconds": args.seconds, "rounds": args.rounds, "results": results,
+               "redemptions_written": written, "redeem_requests_sent": sent,
                "verify_ratio": round(verify_ratio, 3), "redeem_ratio": round(redeem_ratio, 3),
                "verify_ok": verify_ratio >= 0.5 and results["verify"]["p99_ms"] < 50 and not results["verify"]["errors"],
-               "redeem_ok": redeem_ratio >= 0.5 and results["redeem"]["p99_ms"] < 100 and not results["redeem"]["errors"]}
-    print(f"{'run':<16}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>10}")
+               "redeem_ok": redeem_ratio >= 0.5 and results["redeem"]["p99_ms"] < 100 and not results["redeem"]["errors"]
+               and sent <= written <= sent + (args.rounds + 1) * args.connections}
+    print(f"{'run (median of ' + str(args.rounds) + ')':<20}{'req/s':>10}{'p99 ms':>10}{'non-2xx':>10}   req/s per round")
     for name, r in results.items():
-        print(f"{name:<16}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>10}")
+        per_round = " ".join(f"{x['rps']:.0f}" for x in r["rounds"])
+        print(f"{name:<20}{r['rps']:>10.0f}{r['p99_ms']:>10.1f}{r['errors']:>10}   {per_round}")
     print(f"verify/ceiling_json  = {verify_ratio:.2f}  (target >= 0.5, p99 < 50 ms)  {'OK' if summary['verify_ok'] else 'NOT MET'}")
+    print(f"redemptions written {written} for {sent} redeem requests (warm-up included)")
     print(f"redeem/ceiling_insert = {redeem_ratio:.2f}  (target >= 0.5, p99 < 100 ms) {'OK' if summary['redeem_ok'] else 'NOT MET'}")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

@@ -56,8 +56,20 @@ class Offer(db.Model):
         return [c for c in self.categories.split(",") if c]
 
     def takes(self, category):
-        return not self.categories or category in self.category_list
+        return offer_takes(self, category)
 
     def current_on(self, day):
         """Active and within its dates on a local day."""
-        return self.is_active and self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        return offer_current_on(self, day)
+
+
+# The two offer rules as functions, so an Offer and a plain row of the offer table (the till's fast
+# reads) are judged by the same code.
+def offer_takes(offer, category):
+    """Whether the offer applies to a member category (empty `categories`: every category)."""
+    return not offer.categories or category in offer.categories.split(",")
+
+
+def offer_current_on(offer, day):
+    """Active and within its dates on a local day."""
+    return offer.is_active and offer.starts_on <= day and (offer.ends_on is None or day <= offer.ends_on)

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from baiye import audit
-from baiye.accounts.services import create_user
+from baiye.accounts.services import create_user, forget_tokens
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
@@ -101,6 +101,7 @@ def remove_cashier(shop, actor, user_id, now=None):
     user.is_disabled = True
     audit.record(actor, "staff.disable", user, now=now, shop_id=shop.id)
     db.session.commit()
+    forget_tokens()
     return user
 
 

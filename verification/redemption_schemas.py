@@ -61,16 +61,26 @@ class VerificationSchema(Schema):
         return {k: v for k, v in super().dump(obj, **kwargs).items() if k in only}
 
 
+def labels(r):
+    """Offer title, card number and cashier name of a redemption: a freshly logged one carries them
+    (redemptions._log_redemption), a stored one loads them."""
+    known = getattr(r, "labels", None)
+    if known is not None:
+        return known
+    return {"offer_title": r.offer.title, "card_no": r.credential.card_no,
+            "cashier": r.cashier.display_name or r.cashier.username if r.cashier else None}
+
+
 class RedemptionSchema(Schema):
     id = fields.Integer()
     shop_id = fields.Integer()
     offer_id = fields.Integer()
-    offer_title = fields.Function(lambda r: r.offer.title)
+    offer_title = fields.Function(lambda r: labels(r)["offer_title"])
     category = fields.String()
     bill = fields.Integer()
     discount = fields.Integer()
-    card_last4 = fields.Function(lambda r: card_last4(r.credential.card_no))
-    cashier = fields.Function(lambda r: r.cashier.display_name or r.cashier.username if r.cashier else None)
+    card_last4 = fields.Function(lambda r: card_last4(labels(r)["card_no"]))
+    cashier = fields.Function(lambda r: labels(r)["cashier"])
     created_at = fields.Function(lambda r: iso_utc(r.created_at))
     day = fields.Date()
     idempotency_key = fields.String(allow_none=True)

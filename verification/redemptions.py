@@ -10,18 +10,18 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
-from baiye.extensions import db
-from shops.models import Offer, Shop
+from baiye.extensions import core_execute, db
+from shops.models import Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
-from .models import Credential, Redemption
+from .models import Redemption
 from .redemption_models import ScanLog, UsageCounter
 from .signals import redemption_logged, redemption_voided
 
@@ -43,7 +43,7 @@ TILL_ROLES = ("owner", "cashier")
 class OfferUse:
     """An offer as it applies to one member today: how many uses are left (None: no limit)."""
 
-    offer: Offer
+    offer: object  # a row of the offer table (columns as attributes)
     remaining: int | None
 
 
@@ -51,7 +51,7 @@ class OfferUse:
 class Verification:
     valid: bool
     reason: str | None = None
-    credential: Credential | None = None
+    credential: object = None  # tokens.CredentialView
     offers: list = field(default_factory=list)
 
     @property
@@ -69,6 +69,25 @@ class Verification:
     @property
     def reason_text(self):
         return str(REASON_TEXT.get(self.reason, REASON_TEXT["invalid"])) if self.reason else None
+
+
+@dataclass(frozen=True)
+class TillShop:
+    """What a till checks of its shop on every scan, read with one small query."""
+
+    id: int
+    status: str
+
+
+_SHOP_STATUS = select(Shop.id, Shop.status).where(Shop.id == bindparam("id"))
+
+
+def shop_for_till(shop_id):
+    """The till's shop (id and status) for the JSON routes; not_found when it does not exist."""
+    row = core_execute(_SHOP_STATUS, {"id": shop_id}).first() if shop_id else None
+    if row is None:
+        raise not_found(_("找不到该商户。"))
+    return TillShop(row.id, row.status)
 
 
 def is_till(user, shop=None):
@@ -109,15 +128,25 @@ def check_code(code, now):
         return None, err.extra.get("reason", "invalid")
 
 
+_OFFER = select(Offer.__table__).where(Offer.id == bindparam("id"))
+_CURRENT_OFFERS = (select(Offer.__table__)
+                   .where(Offer.shop_id == bindparam("shop_id"), Offer.is_active.is_(True),
+                          Offer.starts_on <= bindparam("day"),
+                          or_(Offer.ends_on.is_(None), Offer.ends_on >= bindparam("day")))
+                   .order_by(Offer.id))
+_USED = select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
+    UsageCounter.member_id == bindparam("member_id"), UsageCounter.offer_id.in_(bindparam("offer_ids", expanding=True)))
+
+
 def offer_uses(shop, member, now):
     """The shop's current offers that take the member's category, with the uses left in each period."""
     day = local_date(now)
-    offers = [o for o in shop.offers if o.current_on(day) and o.takes(member.category)]
+    rows = core_execute(_CURRENT_OFFERS, {"shop_id": shop.id, "day": day})
+    offers = [o for o in rows if offer_current_on(o, day) and offer_takes(o, member.category)]
     limited = [o for o in offers if o.limit_per_member]
     used = {}
     if limited:
-        rows = db.session.execute(select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
-            UsageCounter.member_id == member.id, UsageCounter.offer_id.in_([o.id for o in limited])))
+        rows = core_execute(_USED, {"member_id": member.id, "offer_ids": [o.id for o in limited]})
         used = {(offer_id, period): n for offer_id, period, n in rows}
     return [OfferUse(o, None if not o.limit_per_member else
                      max(0, o.limit_per_member - used.get((o.id, period_key(day, o.limit_period)), 0)))
@@ -160,9 +189,15 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
 
 
+_INSERT_REDEMPTION = insert(Redemption.__table__)
+_ID_BY_KEY = select(Redemption.id).where(Redemption.shop_id == bindparam("shop_id"),
+                                          Redemption.idempotency_key == bindparam("key"))
+
+
 def _by_key(shop, key):
-    return db.session.scalar(select(Redemption).where(Redemption.shop_id == shop.id,
-                                                      Redemption.idempotency_key == key))
+    """The shop's redemption with this idempotency key, or None (a cheap id lookup first)."""
+    redemption_id = core_execute(_ID_BY_KEY, {"shop_id": shop.id, "key": key}).scalar()
+    return None if redemption_id is None else db.session.get(Redemption, redemption_id)
 
 
 def _upsert_counter(values):
@@ -206,14 +241,15 @@ def give_use_back(redemption):
 def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     require_till(actor, shop)
     credential = resolve_code(code, now)
-    offer = db.session.get(Offer, offer_id) if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None
+    offer = (core_execute(_OFFER, {"id": offer_id}).first()
+             if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None)
     if offer is None or offer.shop_id != shop.id:
         raise not_found(_("本店没有这项优惠。"))
     day = local_date(now)
-    if not offer.current_on(day):
+    if not offer_current_on(offer, day):
         raise DomainError("offer_not_current", _("这项优惠已停用或不在有效期内。"), 409)
     member = credential.member
-    if not offer.takes(member.category):
+    if not offer_takes(offer, member.category):
         raise DomainError("not_eligible", _("这项优惠不适用于该优待对象类别。"), 409)
     if offer.min_spend and bill < offer.min_spend:
         raise DomainError("below_min_spend", _("未达到最低消费（满%(y)s元可用）。", y=f"{offer.min_spend / 100:.2f}"),
@@ -222,12 +258,15 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     # it runs one request at a time.
     if offer.limit_per_member:
         take_use(member, offer, day)
-    redemption = Redemption(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
-                            credential_id=credential.id, category=member.category, bill=bill,
-                            discount=discount_for(offer, bill), created_at=now, day=day,
-                            idempotency_key=idempotency_key)
-    db.session.add(redemption)
-    db.session.flush()
+    values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
+                  credential_id=credential.id, category=member.category, bill=bill,
+                  discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key)
+    # A Core INSERT, and the returned Redemption is built from what was written: it is not tracked by
+    # the session, so nothing is reloaded after the commit to answer the till.
+    new_id = core_execute(_INSERT_REDEMPTION, values).inserted_primary_key[0]
+    redemption = Redemption(id=new_id, **values)
+    redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
+                         "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}
     redemption_logged.send(redemption)
     db.session.commit()
     return redemption
@@ -242,10 +281,9 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
     key = (idempotency_key or "").strip() or None
     if key and len(key) > 64:
         raise invalid({"idempotency_key": [_("幂等键不能超过64个字符。")]})
-    if key:
-        existing = _by_key(shop, key)
-        if existing is not None:
-            return existing, False
+    # A repeated key is found by the unique (shop, key) constraint rather than a lookup first: the
+    # first request pays nothing extra, and a replay is rolled back (its counted use included) and
+    # answered with the first redemption below, whatever refusal or conflict it ran into.
     try:
         return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
     except DomainError as err:

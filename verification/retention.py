@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 
 from baiye import audit
 from baiye.accounts.models import ApiToken, User
+from baiye.accounts.services import forget_tokens
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 
@@ -63,4 +64,5 @@ def purge_members(months, actor=None, now=None, dry_run=False):
     audit.record(actor, "member.purge", None, now=now, count=len(ids), months=months,
                  member_ids=ids[:1000])
     db.session.commit()
+    forget_tokens()
     return len(ids)

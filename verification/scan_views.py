@@ -24,7 +24,7 @@ from baiye.lists import category_label
 
 from . import redemptions
 from .decoding import decode_qr
-from .redemption_api import per_address, per_user
+from .redemption_api import verify_limits
 from .scan_forms import CodeForm, PhotoForm, RedeemForm, VoidForm
 
 bp = Blueprint("scan", __name__)
@@ -88,8 +88,7 @@ def scan():
 
 @bp.post("/scan/open")
 @roles_required("owner", "cashier")
-@per_user
-@per_address
+@verify_limits
 def open_code():
     form = CodeForm()
     if not form.validate_on_submit() or not (form.code.data or "").strip():
@@ -129,8 +128,7 @@ def decode_frame():
 
 @bp.post("/scan/photo")
 @roles_required("owner", "cashier")
-@per_user
-@per_address
+@verify_limits
 def photo():
     """The no-camera path: a photo taken with the phone's own camera app, decoded here."""
     shop = my_shop()
@@ -161,8 +159,7 @@ def redeem_form_for(verification, form=None):
 
 
 @bp.route("/v/<token>", methods=["GET", "POST"])
-@per_user
-@per_address
+@verify_limits
 def result(token):
     """What a member's QR opens. Shop staff see the verdict and log a redemption; anyone else a neutral page."""
     shop = redemptions.till_shop(current_user) if current_user.is_authenticated else None

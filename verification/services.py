@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from baiye import audit, lists
 from baiye.accounts.models import ApiToken, User
-from baiye.accounts.services import create_user
+from baiye.accounts.services import create_user, forget_tokens
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
@@ -267,6 +267,7 @@ def activate(token, now=None):
     db.session.execute(update(ActivationLink).where(ActivationLink.id == link.id).values(user_id=user.id))
     audit.record(user, "activation.use", member, now=now, link_id=link.id)
     db.session.commit()
+    forget_tokens()
     return user
 
 

@@ -13,18 +13,18 @@ import hmac
 import re
 import secrets
 import struct
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select
 
 from baiye.clock import local_date
 from baiye.errors import DomainError
-from baiye.extensions import db
+from baiye.extensions import core_execute, db
 
-from .models import Credential
+from .models import Credential, Member
 
 KIND_CARD, KIND_PHONE = b"c", b"p"
 PUBLIC_ID_BYTES = 12
@@ -258,8 +258,48 @@ def extract(code):
     return text
 
 
-def _credential_where(condition):
-    return db.session.scalar(select(Credential).options(joinedload(Credential.member)).where(condition))
+@dataclass(frozen=True)
+class MemberView:
+    """The member fields a till needs, read with the credential in one query."""
+
+    id: int
+    name: str
+    category: str
+    expires_on: date
+    purged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    """A credential as resolved from a scanned code: a snapshot, not a tracked ORM object."""
+
+    id: int
+    member_id: int
+    public_id: str
+    card_no: str
+    serial: int
+    status: str
+    member: MemberView
+
+
+def _credential_query(column):
+    return (select(Credential.id, Credential.member_id, Credential.public_id, Credential.card_no,
+                   Credential.serial, Credential.status, Member.name, Member.category, Member.expires_on,
+                   Member.purged_at)
+            .join(Member, Member.id == Credential.member_id).where(column == bindparam("value")))
+
+
+# Built once: the hot path of every scan only binds a value (SQLAlchemy caches the compiled SQL).
+_BY_CARD_NO = _credential_query(Credential.card_no)
+_BY_PUBLIC_ID = _credential_query(Credential.public_id)
+
+
+def _credential_where(query, value):
+    row = core_execute(query, {"value": value}).first()
+    if row is None:
+        return None
+    return CredentialView(row.id, row.member_id, row.public_id, row.card_no, row.serial, row.status,
+                          MemberView(row.member_id, row.name, row.category, row.expires_on, row.purged_at))
 
 
 def credential_state(credential, now):
@@ -273,7 +313,7 @@ def credential_state(credential, now):
 
 
 def resolve_code(code, now):
-    """The active, unexpired Credential (member loaded) a scanned or typed code stands for.
+    """The active, unexpired credential (a CredentialView, member included) a scanned or typed code stands for.
 
     Raises DomainError("credential_invalid", ..., 409, reason=...) with one of REASONS.
     """
@@ -284,11 +324,11 @@ def resolve_code(code, now):
     if CARD_RE.match(digits):
         if not card_no_valid(digits):
             raise refuse("invalid")
-        credential = _credential_where(Credential.card_no == digits)
+        credential = _credential_where(_BY_CARD_NO, digits)
         step = None
     else:
         kind, public_id, serial, step = parse_token(text)
-        credential = _credential_where(Credential.public_id == public_id)
+        credential = _credential_where(_BY_PUBLIC_ID, public_id)
         if credential is not None and (credential.serial & 0xFFFF) != serial:
             raise refuse("invalid")
     if credential is None:

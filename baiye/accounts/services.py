@@ -1,9 +1,14 @@
 """Accounts: users, passwords and API tokens."""
 import hashlib
 import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_login import UserMixin
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -85,12 +90,85 @@ def issue_api_token(user, now=None):
     return token
 
 
-def user_for_token(token, now=None):
-    """The active user a bearer token belongs to, or None when unknown or expired."""
+@dataclass(frozen=True, eq=False)
+class TokenUser(UserMixin):
+    """Who a bearer token signs in: an immutable snapshot of the user, cached per process.
+
+    API routes only need these fields; pages use the session cookie and the full `User`.
+    """
+
+    id: int
+    username: str
+    role: str
+    shop_id: int | None
+    member_id: int | None
+    display_name: str | None
+    expires_at: datetime  # the token's own expiry, checked on every request
+
+    def has_role(self, *roles):
+        return self.role in roles
+
+
+class TokenCache:
+    """token hash -> TokenUser, for at most `API_TOKEN_CACHE_SECONDS` in this process.
+
+    Expiry is exact (checked on every hit). A deleted token or a disabled user stops working at
+    once in the process that made the change (`forget_tokens()`), and in every other worker
+    within the TTL.
+    """
+
+    def __init__(self, max_entries=10_000):
+        self.max_entries = max_entries
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest, ttl):
+        entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[1] >= ttl:
+            return None
+        return entry[0]
+
+    def put(self, digest, user):
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[digest] = (user, time.monotonic())
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+
+token_cache = TokenCache()
+
+
+def forget_tokens():
+    """Drop every cached bearer token in this process: call after deleting tokens or disabling users."""
+    token_cache.clear()
+
+
+def _load_token_user(digest):
     row = db.session.execute(
-        select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token))
+        select(User.id, User.username, User.role, User.shop_id, User.member_id, User.display_name,
+               User.is_disabled, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == digest)
     ).first()
-    if row is None or row.expires_at <= (now or utcnow()) or not row.User.is_active:
+    if row is None or row.is_disabled:
         return None
-    return row.User
+    return TokenUser(row.id, row.username, row.role, row.shop_id, row.member_id, row.display_name, row.expires_at)
+
+
+def user_for_token(token, now=None):
+    """The active user a bearer token belongs to (a TokenUser), or None when unknown or expired."""
+    digest = _digest(token)
+    ttl = current_app.config["API_TOKEN_CACHE_SECONDS"]
+    user = token_cache.get(digest, ttl) if ttl > 0 else None
+    if user is None:
+        user = _load_token_user(digest)
+        if user is None:
+            return None
+        if ttl > 0:
+            token_cache.put(digest, user)
+    if user.expires_at <= (now or utcnow()):
+        return None
+    return user

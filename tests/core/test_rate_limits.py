@@ -7,7 +7,7 @@ import pytest
 from ..conftest import assert_error
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
+STORAGES = ["memory://", "memory-swept://"] + ([REDIS_URL] if REDIS_URL else [])
 
 
 @pytest.fixture(params=STORAGES, ids=lambda s: s.split(":")[0])
@@ -46,3 +46,39 @@ def test_redis_storage_is_shared_between_app_instances(config, make):
     for _ in range(3):
         first.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     assert other.post("/api/v1/auth/login", json={"username": "x", "password": "y"}).status_code == 429
+
+
+def test_swept_memory_storage_counts_and_expires_without_timer_threads(monkeypatch):
+    import threading
+
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from baiye.extensions import SweptMemoryStorage
+
+    storage = SweptMemoryStorage()
+    limiter = FixedWindowRateLimiter(storage)
+    limit = parse("3 per second")
+    threads = threading.active_count()
+    assert [limiter.hit(limit, "k") for _ in range(4)] == [True, True, True, False]
+    assert threading.active_count() <= threads  # no timer thread per hit
+    clock = {"now": __import__("time").time() + 1.5}
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock["now"])
+    assert limiter.hit(limit, "k")  # the window expired when read
+    monkeypatch.setattr("baiye.extensions.time.monotonic", lambda: 10**9)
+    storage.incr("other", 1)  # a sweep runs inline once a second
+    assert "k" not in storage.expirations or storage.expirations["k"] > clock["now"]
+
+
+def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, make):
+    from tests.verification.helpers import make_member
+
+    app.config["RATELIMIT_VERIFY"] = "3 per minute"
+    shop = make.shop()
+    caller = api.as_(make.cashier(shop))
+    card = make_member()
+    body = {"code": card.card_no}
+    assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
+    assert client.get("/v/not-a-token").status_code != 429  # the third request from this address
+    assert_error(caller.post("/verify", json=body), 429, "rate_limited")
+    assert client.get("/v/not-a-token").status_code == 429

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from baiye.errors import DomainError
 from baiye.extensions import db
@@ -108,7 +109,11 @@ def test_signals_are_sent_inside_the_transaction(till):
     seen = []
 
     def on_logged(redemption):
-        seen.append(("logged", redemption.id, db.session.get(Redemption, redemption.id) is redemption))
+        # The row is already written in the transaction the receiver runs in (the sender is a Redemption
+        # built from the inserted values, not a session-tracked object: nothing is reloaded after commit).
+        row = db.session.execute(select(Redemption.bill).where(Redemption.id == redemption.id)).first()
+        seen.append(("logged", redemption.id, isinstance(redemption, Redemption) and row is not None
+                     and row.bill == redemption.bill))
 
     def on_voided(redemption):
         seen.append(("voided", redemption.id, redemption.voided_at is not None))
