@@ -122,3 +122,19 @@ def assert_error(response, status, code):
     assert response.status_code == status, (response.status_code, body)
     assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture
+def till(make):
+    """An approved shop with a cashier, a member's card and a plain 9折 offer."""
+
+    from .verification.helpers import make_member
+
+    class Till:
+        shop = make.shop()
+        cashier = make.cashier(shop)
+        owner = shop.owner
+        offer = make.offer(shop)
+        card = make_member()
+
+    return Till

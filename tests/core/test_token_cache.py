@@ -16,7 +16,6 @@ from shops.models import Offer
 from shops.services import remove_cashier
 from verification import services as members
 from verification.models import Credential
-from tests.verification.helpers import till  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)

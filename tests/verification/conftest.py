@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import make_member
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,17 +67,3 @@ def server(app, config, tmp_path, gunicorn_args):
             process.kill()
             process.wait()
         log.close()
-
-
-@pytest.fixture
-def till(make):
-    """An approved shop with a cashier, a member's card and a plain 9折 offer."""
-
-    class Till:
-        shop = make.shop()
-        cashier = make.cashier(shop)
-        owner = shop.owner
-        offer = make.offer(shop)
-        card = make_member()
-
-    return Till

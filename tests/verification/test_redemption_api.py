@@ -267,8 +267,9 @@ def test_verify_rate_limited_per_user_and_per_address(app, api, make, till):
 
 def test_odd_input_never_reaches_a_500(api, till):
     caller = api.as_(till.cashier)
-    body = caller.post("/verify", json={"code": "abc\u0000\u0001"}).get_json()
+    body = caller.post("/verify", json={"code": "abc\u0001\u007f"}).get_json()
     assert body == {"valid": False, "reason": "invalid"}
+    assert_error(caller.post("/verify", json={"code": "abc\u0000"}), 400, "malformed_request")  # NUL: app-wide
     assert_error(caller.post("/redemptions", json=redeem_body(till, offer_id=2**70)), 404, "not_found")
     assert_error(caller.post("/redemptions", json=redeem_body(till, idempotency_key="k" * 65)), 422,
                  "validation_error")
