@@ -4,12 +4,16 @@ The route list is read from the app, so a new route is checked the day it is add
 refuses a cashier of another shop, or it is named below as open to everyone or scoped to the
 caller's own shop (and then it must still leak nothing of B or of the member).
 """
+import io
 import re
 
 import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage
 
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
+from reports.photos import add_photo
 from verification import redemptions
 from verification.tokens import card_token, code_url
 
@@ -23,13 +27,20 @@ OPEN = {
     "scan.scan", "scan.today", "scan.history", "scan.export", "scan.result", "scan.decode_frame",
     "scan.open_code", "scan.photo",
     "redemption_api.verify", "redemption_api.redeem", "redemption_api.index",
-    "reports.public", "reports_api.public", "reports.photo", "reports.photo_thumb",
+    "reports.public", "reports_api.public",
 }
 REFUSED = {401, 403, 404}
 
 
+def jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
 @pytest.fixture
-def world(app, make):
+def world(app, make, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     a, b = make.shop(name="甲店"), make.shop(name="乙店")
     offer_b = make.offer(b)
     cashier_a, cashier_b = make.cashier(a), make.cashier(b)
@@ -38,7 +49,8 @@ def world(app, make):
     with app.test_request_context():
         url = code_url(card_token(credential))
         redemption_b, _ = redemptions.redeem(b, cashier_b, url, offer_b.id, 10000)
-    return dict(a=a, b=b, offer_b=offer_b, cashier_a=cashier_a, cashier_b=cashier_b, member=member,
+    photo_b = add_photo(b, b.owner, FileStorage(io.BytesIO(jpeg()), filename="plaque.jpg"), caption="拥军优待牌")
+    return dict(a=a, b=b, offer_b=offer_b, photo_b=photo_b, cashier_a=cashier_a, cashier_b=cashier_b, member=member,
                 credential=credential, redemption_b=redemption_b, card_url=url)
 
 
@@ -46,7 +58,7 @@ def build_path(rule, world):
     values = {"shop_id": world["b"].id, "offer_id": world["offer_b"].id, "member_id": world["member"].id,
               "credential_id": world["credential"].id, "redemption_id": world["redemption_b"].id,
               "user_id": world["cashier_b"].id, "token": world["card_url"].rsplit("/", 1)[1], "code": "en",
-              "action": "suspend", "filename": "css/app.css", "photo_id": 1}
+              "action": "suspend", "filename": "css/app.css", "photo_id": world["photo_b"].id}
     return re.sub(r"<(?:[^:<>]+:)?([a-z_]+)>", lambda m: str(values.get(m[1], 1)), rule.rule)
 
 
