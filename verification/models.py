@@ -72,6 +72,9 @@ class Redemption(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     day = db.Column(db.Date, nullable=False)  # local calendar day, for reporting
     idempotency_key = db.Column(db.String(64))
+    # The limit period whose usage counter this redemption took ("" when the offer had no limit), so a
+    # void gives back exactly that use even if the owner changed the offer's period since.
+    usage_period = db.Column(db.String(16))
     voided_at = db.Column(db.DateTime)
     void_reason = db.Column(db.String(500))
     voided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))

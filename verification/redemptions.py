@@ -210,7 +210,7 @@ def _upsert_counter(values):
 
 
 def take_use(member, offer, day):
-    """Count one use of a limited offer, or refuse with limit_reached.
+    """Count one use of a limited offer and return its period key, or refuse with limit_reached.
 
     The counter row is created if missing (a concurrent creation is tolerated), then a guarded
     increment whose row count says whether a use was left: PostgreSQL re-checks the guard after a
@@ -226,11 +226,17 @@ def take_use(member, offer, day):
         .values(used=table.c.used + 1))
     if result.rowcount != 1:
         raise DomainError("limit_reached", _("该优惠本周期的次数已用完。"), 409, remaining=0)
+    return period
 
 
 def give_use_back(redemption):
+    """Return the use a voided redemption took, to the counter it took it from."""
     table = UsageCounter.__table__
-    period = period_key(redemption.day, redemption.offer.limit_period)
+    period = redemption.usage_period
+    if period == "":
+        return  # the offer had no limit: no use was counted
+    if period is None:  # written before usage_period was kept (or by a bulk load)
+        period = period_key(redemption.day, redemption.offer.limit_period)
     db.session.execute(
         update(table)
         .where(table.c.member_id == redemption.member_id, table.c.offer_id == redemption.offer_id,
@@ -256,11 +262,11 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
                           409, min_spend=offer.min_spend)
     # The first write of the transaction: on SQLite it takes the write lock, so everything after
     # it runs one request at a time.
-    if offer.limit_per_member:
-        take_use(member, offer, day)
+    usage_period = take_use(member, offer, day) if offer.limit_per_member else ""
     values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
                   credential_id=credential.id, category=member.category, bill=bill,
-                  discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key)
+                  discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key,
+                  usage_period=usage_period)
     # A Core INSERT, and the returned Redemption is built from what was written: it is not tracked by
     # the session, so nothing is reloaded after the commit to answer the till.
     new_id = core_execute(_INSERT_REDEMPTION, values).inserted_primary_key[0]

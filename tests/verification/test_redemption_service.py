@@ -94,6 +94,26 @@ def test_void_gives_back_the_use_of_the_redemptions_own_period(make, till):
     assert isinstance(attempt(till, offer, utc(2026, 11, 20, 2)), Redemption)
 
 
+def test_void_gives_the_use_back_to_the_period_it_took_even_after_the_offer_changes(make, till):
+    offer = make.offer(till.shop, limit_per_member=1, limit_period="day", starts_on=utc(2026, 11, 1).date())
+    redemption = attempt(till, offer, utc(2026, 11, 18, 2))
+    assert redemption.usage_period == "2026-11-18"
+    offer.limit_period = "week"  # the owner changes the period afterwards
+    db.session.commit()
+    attempt(till, offer, utc(2026, 11, 18, 3))  # the week counter is separate: one use there
+    redemptions.void(redemption.id, make.coordinator(), "录错了", now=utc(2026, 11, 18, 4))
+    assert db.session.get(UsageCounter, (till.card.member_id, offer.id, "2026-11-18")).used == 0
+    assert db.session.get(UsageCounter, (till.card.member_id, offer.id, "2026-W47")).used == 1
+
+
+def test_unlimited_redemption_takes_no_counter_and_its_void_gives_none_back(make, till):
+    offer = make.offer(till.shop, title="不限次", starts_on=utc(2026, 11, 1).date())
+    redemption = attempt(till, offer, utc(2026, 11, 18, 2))
+    assert redemption.usage_period == ""
+    redemptions.void(redemption.id, make.coordinator(), "录错了", now=utc(2026, 11, 18, 3))
+    assert db.session.scalars(select(UsageCounter)).all() == []
+
+
 def test_void_window_boundary(app, till):
     now = utc(2026, 11, 21, 3)
     redemption = attempt(till, till.offer, now)
