@@ -134,9 +134,11 @@ def backup_command(path):
 @click.option("--dry-run", is_flag=True, help="Only count the members that would be cleared.")
 def retention_command(months, dry_run):
     """Remove members' personal data past the retention period; totals stay as they are."""
-    from verification.retention import purge_members
+    from verification.retention import purge_members, purge_scan_log
 
     months = months or current_app.config["RETENTION_MONTHS"]
     count = purge_members(months, dry_run=dry_run)
     verb = "would clear" if dry_run else "cleared"
     click.echo(f"{verb} the personal data of {count} member(s) whose credential ended over {months} months ago")
+    if not dry_run:
+        click.echo(f"deleted {purge_scan_log(months)} refused-scan record(s) older than {months} months")

@@ -9,10 +9,11 @@ from sqlalchemy import delete, select, update
 from baiye import audit
 from baiye.accounts.models import ApiToken, User
 from baiye.accounts.services import forget_tokens
-from baiye.clock import local_date, utcnow
+from baiye.clock import day_start_utc, local_date, utcnow
 from baiye.extensions import db
 
 from .models import ActivationLink, Credential, Member
+from .redemption_models import ScanLog
 
 PURGED_NAME = "（已清除）"
 PURGE_REASON = "个人信息已按保留期限清除"
@@ -66,3 +67,12 @@ def purge_members(months, actor=None, now=None, dry_run=False):
     db.session.commit()
     forget_tokens()
     return len(ids)
+
+
+def purge_scan_log(months, now=None):
+    """Delete refused-scan records older than `months` months; returns how many."""
+    now = now or utcnow()
+    cutoff = day_start_utc(months_before(local_date(now), months))
+    deleted = db.session.execute(delete(ScanLog).where(ScanLog.at < cutoff)).rowcount
+    db.session.commit()
+    return deleted

@@ -78,3 +78,15 @@ def test_retention_command(app, make, today):
     assert result.exit_code == 0 and "would clear the personal data of 1 member" in result.output
     result = app.test_cli_runner().invoke(args=["retention"])
     assert result.exit_code == 0 and "cleared the personal data of 1 member" in result.output
+
+
+def test_old_refused_scans_are_deleted(app, make):
+    from verification.redemption_models import ScanLog
+    from verification.retention import purge_scan_log
+
+    shop = make.shop()
+    db.session.add_all([ScanLog(at=utcnow() - timedelta(days=800), action="verify", reason="unknown", shop_id=shop.id),
+                        ScanLog(at=utcnow() - timedelta(days=10), action="verify", reason="stale", shop_id=shop.id)])
+    db.session.commit()
+    assert purge_scan_log(24) == 1
+    assert [s.reason for s in db.session.scalars(select(ScanLog))] == ["stale"]
