@@ -12,15 +12,11 @@ from .schemas import (BreakdownQuerySchema, BreakdownSchema, InactiveQuerySchema
 bp = Blueprint("reports_api", __name__, url_prefix=API_PREFIX)
 
 
-def query(schema):
-    return query_args(schema)
-
-
 @bp.get("/stats/summary")
 @roles_required("coordinator")
 @doc(query=StatsQuerySchema, response=SummarySchema, summary="Headline figures for a period and filters")
 def summary():
-    return SummarySchema().dump(stats.summary(query(StatsQuerySchema())))
+    return SummarySchema().dump(stats.summary(query_args(StatsQuerySchema())))
 
 
 @bp.get("/stats/breakdown")
@@ -28,7 +24,7 @@ def summary():
 @doc(query=BreakdownQuerySchema, response=BreakdownSchema,
      summary="Figures by industry, street, category, shop, day, week or month")
 def breakdown():
-    args = query(BreakdownQuerySchema())
+    args = query_args(BreakdownQuerySchema())
     return {"rows": BreakdownSchema().dump({"rows": stats.breakdown(args["filters"], args["by"])})["rows"]}
 
 
@@ -41,7 +37,7 @@ def _file(filename, mimetype, data):
 @roles_required("coordinator")
 @doc(query=BreakdownQuerySchema, summary="A breakdown as CSV (UTF-8 with BOM) or XLSX; audited")
 def export(fmt):
-    args = query(BreakdownQuerySchema())
+    args = query_args(BreakdownQuerySchema())
     return _file(*services.export_breakdown(current_user, args["filters"], args["by"], fmt))
 
 
@@ -49,7 +45,7 @@ def export(fmt):
 @roles_required("coordinator")
 @doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days, as a file; audited")
 def export_inactive(fmt):
-    args = query(InactiveQuerySchema())
+    args = query_args(InactiveQuerySchema())
     return _file(*services.export_inactive(current_user, args["filters"], args["days"], fmt))
 
 
@@ -57,7 +53,7 @@ def export_inactive(fmt):
 @roles_required("coordinator")
 @doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days")
 def inactive():
-    args = query(InactiveQuerySchema())
+    args = query_args(InactiveQuerySchema())
     items = stats.inactive_shops(args["days"], args["filters"])
     return {"items": [{"id": i["shop"].id, "name": i["shop"].name, "phone": i["shop"].phone,
                        "street": i["shop"].street, "industry": i["shop"].industry,
@@ -71,7 +67,7 @@ def public():
     return PublicSchema().dump(services.public_totals())
 
 
-@bp.get("/shops/<int(max=2147483647):shop_id>/photos")
+@bp.get("/shops/<int:shop_id>/photos")
 @roles_required("coordinator", "owner", "cashier")
 @doc(response=PhotoSchema(many=True), summary="A shop's evidence photos (coordinators and the shop's staff)")
 def shop_photos(shop_id):
@@ -82,7 +78,7 @@ def shop_photos(shop_id):
     return {"items": PhotoSchema(many=True).dump(items), "total": len(items)}
 
 
-@bp.post("/shops/<int(max=2147483647):shop_id>/photos")
+@bp.post("/shops/<int:shop_id>/photos")
 @roles_required("coordinator", "owner")
 @doc(response=PhotoSchema, status=201,
      summary="Attach an evidence photo (multipart `file`, optional `caption`); re-encoded, metadata stripped")

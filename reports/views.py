@@ -116,7 +116,7 @@ def public():
 
 # --- evidence photos ---------------------------------------------------------------------------
 
-@bp.route("/shops/<int(max=2147483647):shop_id>/photos", methods=["GET", "POST"])
+@bp.route("/shops/<int:shop_id>/photos", methods=["GET", "POST"])
 @roles_required("coordinator", "owner", "cashier")
 def shop_photos(shop_id):
     shop = shop_services.get_shop(shop_id)
@@ -144,7 +144,7 @@ def shop_photos(shop_id):
                            can_upload=photos.can_upload(current_user, shop)), status
 
 
-@bp.post("/shops/<int(max=2147483647):shop_id>/photos/<int(max=2147483647):photo_id>/remove")
+@bp.post("/shops/<int:shop_id>/photos/<int:photo_id>/remove")
 @roles_required("coordinator", "owner")
 def remove_photo(shop_id, photo_id):
     photo = photos.get_photo(photo_id, current_user)
@@ -155,14 +155,14 @@ def remove_photo(shop_id, photo_id):
     return redirect(url_for("reports.shop_photos", shop_id=shop_id))
 
 
-@bp.get("/photos/<int(max=2147483647):photo_id>.jpg")
+@bp.get("/photos/<int:photo_id>.jpg")
 @roles_required()
 def photo_file(photo_id):
     photo = photos.get_photo(photo_id, current_user)
     return _send(photos.photo_path(photo))
 
 
-@bp.get("/photos/<int(max=2147483647):photo_id>/thumb.jpg")
+@bp.get("/photos/<int:photo_id>/thumb.jpg")
 @roles_required()
 def photo_thumb(photo_id):
     photo = photos.get_photo(photo_id, current_user)
