@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, bindparam, delete, select, text
 
 from baiye.extensions import db
+from baiye.prepared import TillCursor
 from verification.signals import redemption_logged, redemption_voided
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
@@ -53,16 +54,10 @@ def month_end(day):
 
 # --- incremental maintenance ----------------------------------------------------------------
 
-# These run inside every redemption's transaction, so they are plain SQL strings on the session's own
-# connection: building SQLAlchemy statements cost ten times more than executing them.
+# These run inside every redemption's transaction, so they are plain SQL strings run by the driver on
+# the session's own connection (baiye.prepared.TillCursor): building SQLAlchemy statements cost ten
+# times more than executing them, and executing them through SQLAlchemy several times more again.
 _SQL = {}
-
-
-def _driver(session):
-    """The session's connection and its dialect name, for driver-level statements."""
-    connection = session.connection()
-    name = connection.dialect.name
-    return connection, name
 
 
 def _sql(name, dialect, build):
@@ -81,25 +76,25 @@ def _params(dialect, values):
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
 
 
-def _upsert(session, model, values, increments):
+def _upsert(cur, model, values, increments):
     """INSERT, or add `increments` to the existing row (one statement on SQLite and PostgreSQL)."""
-    connection, dialect = _driver(session)
+    dialect = cur.dialect.name
     table = model.__tablename__
     keys = [c.name for c in model.__table__.primary_key.columns]
     sql = _sql(("upsert", table), dialect, lambda m: (
         f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(m(k) for k in values)}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
         + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in increments)))
-    connection.exec_driver_sql(sql, _params(dialect, values))
+    cur.sql(sql, _params(dialect, values))
 
 
 def _where(key, m):
     return " AND ".join(f"{k} = {m(k)}" for k in key)
 
 
-def _locked_blob(session, model, column, key, create=False):
+def _locked_blob(cur, model, column, key, create=False):
     """The row's blob, locked for this transaction; None when there is no row."""
-    connection, dialect = _driver(session)
+    dialect = cur.dialect.name
     table = model.__tablename__
     params = _params(dialect, key)
     if dialect == "postgresql" and create:
@@ -108,29 +103,29 @@ def _locked_blob(session, model, column, key, create=False):
         sql = _sql(("create", table), dialect, lambda m: (
             f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)}) "
             "ON CONFLICT DO NOTHING"))
-        connection.exec_driver_sql(sql, {**params, column: b""})
+        cur.sql(sql, {**params, column: b""})
     # PostgreSQL: lock the row so concurrent redemptions never lose each other's members.
     # SQLite: the redemption's INSERT already holds the database's write lock.
     lock = " FOR UPDATE" if dialect == "postgresql" else ""
     sql = _sql(("select", table), dialect, lambda m: f"SELECT {column} FROM {table} WHERE {_where(key, m)}{lock}")
-    row = connection.exec_driver_sql(sql, params).first()
+    row = cur.sql(sql, params).fetchone()
     return None if row is None else bytes(row[0])
 
 
-def _store_blob(session, model, column, key, blob, existed):
-    connection, dialect = _driver(session)
+def _store_blob(cur, model, column, key, blob, existed):
+    dialect = cur.dialect.name
     table = model.__tablename__
     params = _params(dialect, key)
     if existed and blob:
         sql = _sql(("update", table), dialect, lambda m: f"UPDATE {table} SET {column} = {m(column)} WHERE {_where(key, m)}")
-        connection.exec_driver_sql(sql, {**params, column: blob})
+        cur.sql(sql, {**params, column: blob})
     elif existed:
         sql = _sql(("delete", table), dialect, lambda m: f"DELETE FROM {table} WHERE {_where(key, m)}")
-        connection.exec_driver_sql(sql, params)
+        cur.sql(sql, params)
     elif blob:
         sql = _sql(("insert", table), dialect, lambda m: (
             f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)})"))
-        connection.exec_driver_sql(sql, {**params, column: blob})
+        cur.sql(sql, {**params, column: blob})
 
 
 def week_start(day):
@@ -156,8 +151,8 @@ def _bitmaps(day, shop_id, category):
     )
 
 
-def _set_bit(session, model, key, member_id, on):
-    bits = _locked_blob(session, model, "bits", key, create=on)
+def _set_bit(cur, model, key, member_id, on):
+    bits = _locked_blob(cur, model, "bits", key, create=on)
     buf = bytearray(bits or b"")
     byte, bit = member_id >> 3, 1 << (member_id & 7)
     is_set = byte < len(buf) and bool(buf[byte] & bit)
@@ -168,23 +163,23 @@ def _set_bit(session, model, key, member_id, on):
         buf[byte] |= bit
     else:
         buf[byte] &= ~bit & 0xFF
-    _store_blob(session, model, "bits", key, bytes(buf.rstrip(b"\0")), bits is not None)
+    _store_blob(cur, model, "bits", key, bytes(buf.rstrip(b"\0")), bits is not None)
 
 
-def _add_member(session, day, shop_id, category, member_id):
+def _add_member(cur, day, shop_id, category, member_id):
     key = dict(day=day, shop_id=shop_id, category=category)
-    blob = _locked_blob(session, StatDayMembers, "members", key, create=True)
+    blob = _locked_blob(cur, StatDayMembers, "members", key, create=True)
     ids = unpack_ids(blob)
     if member_id in ids:
         return
-    _store_blob(session, StatDayMembers, "members", key, pack_ids([*ids, member_id]), blob is not None)
+    _store_blob(cur, StatDayMembers, "members", key, pack_ids([*ids, member_id]), blob is not None)
     for model, key, _first, _last, _per_shop in _bitmaps(day, shop_id, category):
-        _set_bit(session, model, key, member_id, True)
+        _set_bit(cur, model, key, member_id, True)
 
 
-def _still_served(session, redemption, first, last, same_shop=True):
+def _still_served(cur, redemption, first, last, same_shop=True):
     """Whether the member has another live redemption in this category in [first, last] (at this shop)."""
-    connection, dialect = _driver(session)
+    dialect = cur.dialect.name
     sql = _sql(("served", same_shop), dialect, lambda m: (
         "SELECT 1 FROM redemption WHERE member_id = {member} AND category = {category} "
         "AND day >= {first} AND day <= {last} AND voided_at IS NULL AND id <> {id}{shop} LIMIT 1").format(
@@ -192,38 +187,40 @@ def _still_served(session, redemption, first, last, same_shop=True):
             shop=f" AND shop_id = {m('shop')}" if same_shop else ""))
     params = dict(member=redemption.member_id, category=redemption.category, first=first, last=last,
                   id=redemption.id, shop=redemption.shop_id)
-    return connection.exec_driver_sql(sql, _params(dialect, params)).first() is not None
+    return cur.sql(sql, _params(dialect, params)).fetchone() is not None
 
 
-def _remove_member(session, redemption):
+def _remove_member(cur, redemption):
     day, shop_id, category, member_id = (redemption.day, redemption.shop_id, redemption.category,
                                          redemption.member_id)
-    if _still_served(session, redemption, day, day):
+    if _still_served(cur, redemption, day, day):
         return
     key = dict(day=day, shop_id=shop_id, category=category)
-    blob = _locked_blob(session, StatDayMembers, "members", key)
+    blob = _locked_blob(cur, StatDayMembers, "members", key)
     if blob is not None:
         ids = [i for i in unpack_ids(blob) if i != member_id]
-        _store_blob(session, StatDayMembers, "members", key, pack_ids(ids), True)
+        _store_blob(cur, StatDayMembers, "members", key, pack_ids(ids), True)
     for model, key, first, last, per_shop in _bitmaps(day, shop_id, category):
-        if not _still_served(session, redemption, first, last, same_shop=per_shop):
-            _set_bit(session, model, key, member_id, False)
+        if not _still_served(cur, redemption, first, last, same_shop=per_shop):
+            _set_bit(cur, model, key, member_id, False)
 
 
 def add_redemption(session, redemption):
     """Count a newly logged redemption in its day's roll-ups."""
-    _upsert(session, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
+    cur = TillCursor(session)
+    _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
                                    redemptions=1, bill=redemption.bill, discount=redemption.discount),
             ("redemptions", "bill", "discount"))
-    _add_member(session, redemption.day, redemption.shop_id, redemption.category, redemption.member_id)
+    _add_member(cur, redemption.day, redemption.shop_id, redemption.category, redemption.member_id)
 
 
 def remove_redemption(session, redemption):
     """Take a voided redemption out of its (possibly long past) day's roll-ups."""
-    _upsert(session, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
+    cur = TillCursor(session)
+    _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
                                    redemptions=-1, bill=-redemption.bill, discount=-redemption.discount),
             ("redemptions", "bill", "discount"))
-    _remove_member(session, redemption)
+    _remove_member(cur, redemption)
 
 
 @redemption_logged.connect

@@ -58,7 +58,7 @@ def verify_limits(view):
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
     data = load(VERIFY)
-    result = redemptions.verify_for_shop(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"])
+    result = redemptions.verify_for_shop(redemptions.TillShop(current_user.shop_id), current_user, data["code"])
     return VERIFICATION.dump(result)
 
 
@@ -69,7 +69,7 @@ def verify():
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
     data = load(REDEEM)
-    redemption, created = redemptions.redeem(redemptions.shop_for_till(current_user.shop_id), current_user, data["code"],
+    redemption, created = redemptions.redeem(redemptions.TillShop(current_user.shop_id), current_user, data["code"],
                                              data["offer_id"], data["bill"], data["idempotency_key"])
     return REDEMPTION.dump(redemption), 201 if created else 200
 

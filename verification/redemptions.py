@@ -10,7 +10,8 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +19,8 @@ from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import core_execute, db
-from shops.models import Offer, Shop, offer_current_on, offer_takes
+from baiye.prepared import Prepared, till_cursor
+from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
 from .models import Redemption
@@ -73,21 +75,10 @@ class Verification:
 
 @dataclass(frozen=True)
 class TillShop:
-    """What a till checks of its shop on every scan, read with one small query."""
+    """The shop a till works for, by id. Its status is not kept here: every scan reads it afresh, with
+    the offers, in one query (a suspended shop stops at its very next scan)."""
 
     id: int
-    status: str
-
-
-_SHOP_STATUS = select(Shop.id, Shop.status).where(Shop.id == bindparam("id"))
-
-
-def shop_for_till(shop_id):
-    """The till's shop (id and status) for the JSON routes; not_found when it does not exist."""
-    row = core_execute(_SHOP_STATUS, {"id": shop_id}).first() if shop_id else None
-    if row is None:
-        raise not_found(_("找不到该商户。"))
-    return TillShop(row.id, row.status)
 
 
 def is_till(user, shop=None):
@@ -97,10 +88,16 @@ def is_till(user, shop=None):
 
 
 def require_till(actor, shop):
-    """Only the shop's own owner or cashier redeems, and only while the shop is approved."""
+    """Only the shop's own owner or cashier scans and redeems (the shop's status is checked with its offers)."""
     if not is_till(actor, shop):
         raise forbidden(_("只有本店店主或收银员可以核销。"))
-    if shop.status != "approved":
+
+
+def require_approved(status):
+    """A till works only while its shop is approved; `status` is None when the shop does not exist."""
+    if status is None:
+        raise not_found(_("找不到该商户。"))
+    if status != "approved":
         raise DomainError("shop_not_approved", _("本店未通过审核或已暂停参与，暂不能核销。"), 409)
 
 
@@ -128,29 +125,51 @@ def check_code(code, now):
         return None, err.extra.get("reason", "invalid")
 
 
-_OFFER = select(Offer.__table__).where(Offer.id == bindparam("id"))
-_CURRENT_OFFERS = (select(Offer.__table__)
-                   .where(Offer.shop_id == bindparam("shop_id"), Offer.is_active.is_(True),
-                          Offer.starts_on <= bindparam("day"),
-                          or_(Offer.ends_on.is_(None), Offer.ends_on >= bindparam("day")))
-                   .order_by(Offer.id))
-_USED = select(UsageCounter.offer_id, UsageCounter.period, UsageCounter.used).where(
-    UsageCounter.member_id == bindparam("member_id"), UsageCounter.offer_id.in_(bindparam("offer_ids", expanding=True)))
+# The offer columns a till uses (rows of these stand in for offers on the hot path).
+_OFFER_COLUMNS = (Offer.id, Offer.shop_id, Offer.title, Offer.kind, Offer.value, Offer.min_spend, Offer.categories,
+                  Offer.limit_per_member, Offer.limit_period, Offer.starts_on, Offer.ends_on, Offer.is_active)
+# The key of each offer's current limit period, chosen in SQL from keys computed for the day (period_keys).
+_PERIOD = case({period: bindparam(f"{period}_key") for period in LIMIT_PERIODS if period != "none"},
+               value=Offer.limit_period, else_=bindparam("none_key"))
+# Everything a scan needs besides the credential, in one query: the shop's status, its offers current on
+# the day and the member's uses of each in its period (no offers: one row with the status only).
+_SHOP_OFFERS = Prepared(
+    select(Shop.status.label("shop_status"), *_OFFER_COLUMNS, UsageCounter.used)
+    .select_from(Shop)
+    .outerjoin(Offer, and_(Offer.shop_id == Shop.id, Offer.is_active.is_(True), Offer.starts_on <= bindparam("day"),
+                           or_(Offer.ends_on.is_(None), Offer.ends_on >= bindparam("day"))))
+    .outerjoin(UsageCounter, and_(UsageCounter.offer_id == Offer.id, UsageCounter.member_id == bindparam("member_id"),
+                                  UsageCounter.period == _PERIOD))
+    .where(Shop.id == bindparam("shop_id"))
+    .order_by(Offer.id))
+# What a redemption needs besides the credential: the shop's status and the offer, if it is the shop's.
+_SHOP_OFFER = Prepared(
+    select(Shop.status.label("shop_status"), *_OFFER_COLUMNS)
+    .select_from(Shop)
+    .outerjoin(Offer, and_(Offer.shop_id == Shop.id, Offer.id == bindparam("offer_id")))
+    .where(Shop.id == bindparam("shop_id")))
+
+
+def period_keys(day):
+    return {f"{period}_key": period_key(day, period) for period in LIMIT_PERIODS}
+
+
+def till_offers(shop, member, now):
+    """(the shop's status, its current offers that take the member's category with the uses left in each
+    period). The status is None when the shop does not exist; no member: no offers."""
+    day = local_date(now)
+    rows = till_cursor().all(_SHOP_OFFERS, shop_id=shop.id, day=day, member_id=getattr(member, "id", None),
+                             **period_keys(day))
+    if not rows:
+        return None, []
+    offers = [OfferUse(row, None if not row.limit_per_member else max(0, row.limit_per_member - (row.used or 0)))
+              for row in rows if row.id is not None and member is not None and offer_takes(row, member.category)]
+    return rows[0].shop_status, offers
 
 
 def offer_uses(shop, member, now):
     """The shop's current offers that take the member's category, with the uses left in each period."""
-    day = local_date(now)
-    rows = core_execute(_CURRENT_OFFERS, {"shop_id": shop.id, "day": day})
-    offers = [o for o in rows if offer_current_on(o, day) and offer_takes(o, member.category)]
-    limited = [o for o in offers if o.limit_per_member]
-    used = {}
-    if limited:
-        rows = core_execute(_USED, {"member_id": member.id, "offer_ids": [o.id for o in limited]})
-        used = {(offer_id, period): n for offer_id, period, n in rows}
-    return [OfferUse(o, None if not o.limit_per_member else
-                     max(0, o.limit_per_member - used.get((o.id, period_key(day, o.limit_period)), 0)))
-            for o in offers]
+    return till_offers(shop, member, now)[1]
 
 
 def verify_for_shop(shop, actor, code, now=None, log=True):
@@ -162,12 +181,14 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
     now = now or utcnow()
     require_till(actor, shop)
     credential, reason = check_code(code, now)
+    status, offers = till_offers(shop, credential.member if credential else None, now)
+    require_approved(status)
     if credential is None:
         if log:
             log_refusal("verify", reason, shop, actor, code, now=now)
             db.session.commit()
         return Verification(valid=False, reason=reason)
-    return Verification(valid=True, credential=credential, offers=offer_uses(shop, credential.member, now))
+    return Verification(valid=True, credential=credential, offers=offers)
 
 
 def discount_for(offer, bill):
@@ -189,7 +210,11 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
 
 
-_INSERT_REDEMPTION = insert(Redemption.__table__)
+_REDEMPTION_VALUES = ("shop_id", "offer_id", "cashier_id", "member_id", "credential_id", "category", "bill", "discount",
+                      "created_at", "day", "idempotency_key", "usage_period")
+_INSERT_REDEMPTION = Prepared(insert(Redemption.__table__)
+                              .values({name: bindparam(f"v_{name}") for name in _REDEMPTION_VALUES})
+                              .returning(Redemption.id))
 _ID_BY_KEY = select(Redemption.id).where(Redemption.shop_id == bindparam("shop_id"),
                                           Redemption.idempotency_key == bindparam("key"))
 
@@ -200,31 +225,30 @@ def _by_key(shop, key):
     return None if redemption_id is None else db.session.get(Redemption, redemption_id)
 
 
-def _upsert_counter(values):
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(UsageCounter.__table__).values(**values).on_conflict_do_nothing())
+_COUNTER = UsageCounter.__table__
+_COUNTER_KEY = dict(member_id=bindparam("c_member"), offer_id=bindparam("c_offer"), period=bindparam("c_period"))
+# The counter row, created if missing; a concurrent creation is tolerated (INSERT ... ON CONFLICT DO NOTHING is
+# spelled by each dialect's own construct).
+_CREATE_COUNTER = Prepared(lambda dialect: (postgresql if dialect == "postgresql" else sqlite).insert(_COUNTER)
+                           .values(used=0, **_COUNTER_KEY).on_conflict_do_nothing())
+_TAKE_USE = Prepared(update(_COUNTER)
+                     .where(*(_COUNTER.c[name] == value for name, value in _COUNTER_KEY.items()),
+                            _COUNTER.c.used < bindparam("c_limit"))
+                     .values(used=_COUNTER.c.used + 1))
 
 
-def take_use(member, offer, day):
+def take_use(member, offer, day, cursor=None):
     """Count one use of a limited offer and return its period key, or refuse with limit_reached.
 
-    The counter row is created if missing (a concurrent creation is tolerated), then a guarded
-    increment whose row count says whether a use was left: PostgreSQL re-checks the guard after a
-    concurrent writer commits, SQLite runs one writer at a time; either way exactly `limit` win.
+    The counter row is created if missing, then a guarded increment whose row count says whether a use
+    was left: PostgreSQL re-checks the guard after a concurrent writer commits, SQLite runs one writer at
+    a time; either way exactly `limit` win.
     """
-    table = UsageCounter.__table__
+    cursor = cursor or till_cursor()
     period = period_key(day, offer.limit_period)
-    _upsert_counter({"member_id": member.id, "offer_id": offer.id, "period": period, "used": 0})
-    result = db.session.execute(
-        update(table)
-        .where(table.c.member_id == member.id, table.c.offer_id == offer.id, table.c.period == period,
-               table.c.used < offer.limit_per_member)
-        .values(used=table.c.used + 1))
-    if result.rowcount != 1:
+    key = dict(c_member=member.id, c_offer=offer.id, c_period=period)
+    cursor.run(_CREATE_COUNTER, **key)
+    if cursor.run(_TAKE_USE, c_limit=offer.limit_per_member, **key) != 1:
         raise DomainError("limit_reached", _("该优惠本周期的次数已用完。"), 409, remaining=0)
     return period
 
@@ -246,10 +270,13 @@ def give_use_back(redemption):
 
 def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     require_till(actor, shop)
+    cursor = till_cursor()
+    row = cursor.first(_SHOP_OFFER, shop_id=shop.id,
+                       offer_id=offer_id if isinstance(offer_id, int) and 0 < offer_id < 2**31 else 0)
+    require_approved(row.shop_status if row else None)
     credential = resolve_code(code, now)
-    offer = (core_execute(_OFFER, {"id": offer_id}).first()
-             if isinstance(offer_id, int) and 0 < offer_id < 2**31 else None)
-    if offer is None or offer.shop_id != shop.id:
+    offer = row if row.id is not None else None
+    if offer is None:
         raise not_found(_("本店没有这项优惠。"))
     day = local_date(now)
     if not offer_current_on(offer, day):
@@ -262,14 +289,14 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
                           409, min_spend=offer.min_spend)
     # The first write of the transaction: on SQLite it takes the write lock, so everything after
     # it runs one request at a time.
-    usage_period = take_use(member, offer, day) if offer.limit_per_member else ""
+    usage_period = take_use(member, offer, day, cursor) if offer.limit_per_member else ""
     values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
                   credential_id=credential.id, category=member.category, bill=bill,
                   discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key,
                   usage_period=usage_period)
-    # A Core INSERT, and the returned Redemption is built from what was written: it is not tracked by
+    # A prepared INSERT, and the returned Redemption is built from what was written: it is not tracked by
     # the session, so nothing is reloaded after the commit to answer the till.
-    new_id = core_execute(_INSERT_REDEMPTION, values).inserted_primary_key[0]
+    new_id = cursor.scalar(_INSERT_REDEMPTION, **{f"v_{name}": value for name, value in values.items()})
     redemption = Redemption(id=new_id, **values)
     redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
                          "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, select
 
 from baiye.clock import local_date
 from baiye.errors import DomainError
-from baiye.extensions import core_execute, db
+from baiye.prepared import Prepared, till_cursor
 
 from .models import Credential, Member
 
@@ -289,13 +289,13 @@ def _credential_query(column):
             .join(Member, Member.id == Credential.member_id).where(column == bindparam("value")))
 
 
-# Built once: the hot path of every scan only binds a value (SQLAlchemy caches the compiled SQL).
-_BY_CARD_NO = _credential_query(Credential.card_no)
-_BY_PUBLIC_ID = _credential_query(Credential.public_id)
+# Prepared once: the hot path of every scan only binds a value.
+_BY_CARD_NO = Prepared(_credential_query(Credential.card_no))
+_BY_PUBLIC_ID = Prepared(_credential_query(Credential.public_id))
 
 
 def _credential_where(query, value):
-    row = core_execute(query, {"value": value}).first()
+    row = till_cursor().first(query, value=value)
     if row is None:
         return None
     return CredentialView(row.id, row.member_id, row.public_id, row.card_no, row.serial, row.status,
