@@ -4,8 +4,8 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -26,6 +26,7 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "static"),
     )
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.session_interface = CookieSessionInterface()
     load_config(app, test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_extensions(app)
@@ -48,6 +49,16 @@ class DatabaseIdConverter(IntegerConverter):
     def to_python(self, value):
         number = int(value)
         return number if number < 2**31 else 0
+
+
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, minus building its signer for a request with no session cookie
+    (every API call signed in with a bearer token): such a request starts with an empty session, as before."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def load_config(app, test_config):
@@ -125,6 +136,13 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+
+    @limiter.request_filter
+    def counts_own_rate_limits():
+        """Views that count their limits themselves (verification.redemption_api.verify_limits, on the
+        till's hot path) skip Flask-Limiter's check of every request, which would find nothing to count."""
+        return getattr(app.view_functions.get(request.endpoint), "counts_own_rate_limits", False)
+
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -198,13 +216,25 @@ def register_optional(app, module_name):
     app.register_blueprint(module.bp)
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    # same-origin: token URLs never leave the site, yet the HTTPS CSRF check can see our own Referer.
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy",
+     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+     "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+    ("Permissions-Policy", "camera=(self), geolocation=()"),
+)
+
+
 def register_request_hooks(app):
     @app.before_request
     def refuse_nul_characters():
         # No text a person types holds a NUL, and PostgreSQL cannot store one: refuse it up front.
         from baiye.errors import DomainError
 
-        values = [request.path, *request.args.values()]
+        values = [request.path, *(request.args.values() if request.query_string else ())]
         if request.mimetype == "application/x-www-form-urlencoded":
             values += request.form.values()
         if "\x00" in "".join(values) or (request.is_json and b"\\u0000" in request.get_data(cache=True)):
@@ -227,19 +257,12 @@ def register_request_hooks(app):
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        # same-origin: token URLs never leave the site, yet the HTTPS CSRF check can see our own Referer.
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-            "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
-            "form-action 'self'",
-        )
-        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
-        if request.is_secure or str(app.config.get("BASE_URL", "")).startswith("https://"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        present = {name.lower() for name in headers.keys()}  # a view's own value wins
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if (request.is_secure or str(app.config.get("BASE_URL", "")).startswith("https://")) and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"]:
             response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)

@@ -49,6 +49,9 @@ def verify_limits(view):
                 raise TooManyRequests()
         return view(*args, **kwargs)
 
+    # Flask-Limiter's own per-request check has nothing to count here and skips such views
+    # (baiye.register_extensions); do not add @limiter.limit to them.
+    wrapped.counts_own_rate_limits = True
     return wrapped
 
 
