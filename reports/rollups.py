@@ -1,8 +1,9 @@
 """Keep the statistics roll-ups in step with redemptions, and rebuild them from scratch.
 
 The redemption service sends `redemption_logged` (the flushed row) and `redemption_voided` (after
-`voided_at` is set) inside its transaction; the receivers here only execute statements on the same
-session, so the roll-ups commit or roll back with the redemption itself. Changes are applied to the
+`voided_at` is set) inside its transaction; the receivers here only execute statements in that same
+transaction (the till's, or the session's: baiye.prepared.till_cursor), so the roll-ups commit or roll
+back with the redemption itself. Changes are applied to the
 redemption's own `day`, so a late void of an old redemption corrects that old day.
 """
 from array import array
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, bindparam, delete, select, text
 
 from baiye.extensions import db
-from baiye.prepared import TillCursor
+from baiye.prepared import till_cursor
 from verification.signals import redemption_logged, redemption_voided
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
@@ -55,7 +56,7 @@ def month_end(day):
 # --- incremental maintenance ----------------------------------------------------------------
 
 # These run inside every redemption's transaction, so they are plain SQL strings run by the driver on
-# the session's own connection (baiye.prepared.TillCursor): building SQLAlchemy statements cost ten
+# the transaction's own connection (baiye.prepared.till_cursor): building SQLAlchemy statements cost ten
 # times more than executing them, and executing them through SQLAlchemy several times more again.
 _SQL = {}
 
@@ -207,7 +208,7 @@ def _remove_member(cur, redemption):
 
 def add_redemption(session, redemption):
     """Count a newly logged redemption in its day's roll-ups."""
-    cur = TillCursor(session)
+    cur = till_cursor(session)
     _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
                                    redemptions=1, bill=redemption.bill, discount=redemption.discount),
             ("redemptions", "bill", "discount"))
@@ -216,7 +217,7 @@ def add_redemption(session, redemption):
 
 def remove_redemption(session, redemption):
     """Take a voided redemption out of its (possibly long past) day's roll-ups."""
-    cur = TillCursor(session)
+    cur = till_cursor(session)
     _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
                                    redemptions=-1, bill=-redemption.bill, discount=-redemption.discount),
             ("redemptions", "bill", "discount"))

@@ -19,7 +19,7 @@ from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import core_execute, db
-from baiye.prepared import Prepared, till_cursor
+from baiye.prepared import Prepared, till_cursor, till_transaction
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
@@ -180,8 +180,9 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
     """
     now = now or utcnow()
     require_till(actor, shop)
-    credential, reason = check_code(code, now)
-    status, offers = till_offers(shop, credential.member if credential else None, now)
+    with till_transaction():  # reads only; a refusal is logged through the session below
+        credential, reason = check_code(code, now)
+        status, offers = till_offers(shop, credential.member if credential else None, now)
     require_approved(status)
     if credential is None:
         if log:
@@ -269,6 +270,7 @@ def give_use_back(redemption):
 
 
 def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
+    """Everything a redemption does, in the till transaction (see redeem), which commits it."""
     require_till(actor, shop)
     cursor = till_cursor()
     row = cursor.first(_SHOP_OFFER, shop_id=shop.id,
@@ -301,7 +303,6 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
                          "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}
     redemption_logged.send(redemption)
-    db.session.commit()
     return redemption
 
 
@@ -317,8 +318,11 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
     # A repeated key is found by the unique (shop, key) constraint rather than a lookup first: the
     # first request pays nothing extra, and a replay is rolled back (its counted use included) and
     # answered with the first redemption below, whatever refusal or conflict it ran into.
+    # The redemption, its usage counter and the roll-ups are written in one till transaction, committed
+    # before the till is answered; a refusal rolls it all back and is then logged through the session.
     try:
-        return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
+        with till_transaction():
+            return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
     except DomainError as err:
         db.session.rollback()
         if key and (existing := _by_key(shop, key)) is not None:

@@ -1,6 +1,8 @@
 """Signals sent inside the redemption transaction, so other areas (reports' roll-ups) stay in step.
 
-Receivers run before the commit and must only add to the session; an error rolls everything back.
+Receivers run before the commit and must only add to that transaction, executing through
+`baiye.prepared.till_cursor()` (a redemption is logged in the till's own transaction, a void in the
+session's; till_cursor() is the one in progress). An error in a receiver rolls everything back.
 """
 from blinker import Namespace
 

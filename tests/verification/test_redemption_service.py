@@ -2,10 +2,11 @@
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from baiye.errors import DomainError
 from baiye.extensions import db
+from baiye.prepared import Prepared, till_cursor
 from shops.models import Offer
 from verification import redemptions
 from verification.models import Redemption
@@ -125,13 +126,16 @@ def test_void_window_boundary(app, till):
     assert voided.voided_at == utc(2026, 11, 21, 3, window) and voided.voided_by_id == till.owner.id
 
 
+BILL_OF = Prepared(select(Redemption.bill).where(Redemption.id == bindparam("id")))
+
+
 def test_signals_are_sent_inside_the_transaction(till):
     seen = []
 
     def on_logged(redemption):
-        # The row is already written in the transaction the receiver runs in (the sender is a Redemption
-        # built from the inserted values, not a session-tracked object: nothing is reloaded after commit).
-        row = db.session.execute(select(Redemption.bill).where(Redemption.id == redemption.id)).first()
+        # The row is already written in the transaction the receiver runs in, which till_cursor() reaches (the
+        # sender is a Redemption built from the inserted values, not a session-tracked object).
+        row = till_cursor().first(BILL_OF, id=redemption.id)
         seen.append(("logged", redemption.id, isinstance(redemption, Redemption) and row is not None
                      and row.bill == redemption.bill))
 
