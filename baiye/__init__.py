@@ -139,13 +139,6 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
-
-    @limiter.request_filter
-    def counts_own_rate_limits():
-        """Views that count their limits themselves (verification.redemption_api.verify_limits, on the
-        till's hot path) skip Flask-Limiter's check of every request, which would find nothing to count."""
-        return getattr(app.view_functions.get(request.endpoint), "counts_own_rate_limits", False)
-
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

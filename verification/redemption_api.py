@@ -50,7 +50,7 @@ def verify_limits(view):
         return view(*args, **kwargs)
 
     # Flask-Limiter's own per-request check has nothing to count here and skips such views
-    # (baiye.register_extensions); do not add @limiter.limit to them.
+    # (baiye.extensions.OwnCountingAwareLimiter); do not add @limiter.limit to them.
     wrapped.counts_own_rate_limits = True
     return wrapped
 

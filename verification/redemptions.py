@@ -6,6 +6,7 @@ refused one is rolled back) and then raised with their stable code.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -150,7 +151,9 @@ _SHOP_OFFER = Prepared(
     .where(Shop.id == bindparam("shop_id")))
 
 
+@lru_cache(maxsize=4)
 def period_keys(day):
+    """The key of each limit period `day` falls in, as the parameters of _SHOP_OFFERS."""
     return {f"{period}_key": period_key(day, period) for period in LIMIT_PERIODS}
 
 
