@@ -14,6 +14,7 @@ import re
 import secrets
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_request_context, request
@@ -41,7 +42,12 @@ REASONS = ("revoked", "expired", "stale", "unknown", "invalid")
 
 def _derived(purpose):
     """A key derived from SECRET_KEY, so the app works with no extra configuration."""
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), purpose.encode(), hashlib.sha256).digest()
+    return _derive(current_app.config["SECRET_KEY"], purpose)
+
+
+@lru_cache(maxsize=16)
+def _derive(secret, purpose):
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def token_keys():
