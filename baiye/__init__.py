@@ -53,12 +53,18 @@ class DatabaseIdConverter(IntegerConverter):
 
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, minus building its signer for a request with no session cookie
-    (every API call signed in with a bearer token): such a request starts with an empty session, as before."""
+    (every API call signed in with a bearer token): such a request starts with an empty session, as before,
+    and one that never touched its empty session saves nothing, as before."""
 
     def open_session(self, app, request):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified and not session.accessed:
+            return  # what Flask's own code ends with too (no cookie, no Vary), minus reading the cookie settings
+        super().save_session(app, session, response)
 
 
 def load_config(app, test_config):

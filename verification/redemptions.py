@@ -292,19 +292,20 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     if offer.min_spend and bill < offer.min_spend:
         raise DomainError("below_min_spend", _("未达到最低消费（满%(y)s元可用）。", y=f"{offer.min_spend / 100:.2f}"),
                           409, min_spend=offer.min_spend)
-    # The first write of the transaction: on SQLite it takes the write lock, so everything after
-    # it runs one request at a time.
-    usage_period = take_use(member, offer, day, cursor) if offer.limit_per_member else ""
     values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
                   credential_id=credential.id, category=member.category, bill=bill,
                   discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key,
-                  usage_period=usage_period)
-    # A prepared INSERT, and the returned Redemption is built from what was written: it is not tracked by
-    # the session, so nothing is reloaded after the commit to answer the till.
-    new_id = cursor.scalar(_INSERT_REDEMPTION, **{f"v_{name}": value for name, value in values.items()})
-    redemption = Redemption(id=new_id, **values)
+                  usage_period=period_key(day, offer.limit_period) if offer.limit_per_member else "")
+    # The returned Redemption is built from what is written (before the writes, which on SQLite hold the
+    # database's write lock): it is not tracked by the session, so nothing is reloaded to answer the till.
+    redemption = Redemption(**values)
     redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
                          "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}
+    # The first write of the transaction: on SQLite it takes the write lock, so everything after it runs
+    # one request at a time.
+    if offer.limit_per_member:
+        take_use(member, offer, day, cursor)
+    redemption.id = cursor.scalar(_INSERT_REDEMPTION, **{f"v_{name}": value for name, value in values.items()})
     redemption_logged.send(redemption)
     return redemption
 
