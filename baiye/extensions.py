@@ -30,10 +30,15 @@ class OwnCountingAwareLimiter(Limiter):
     """Flask-Limiter, minus its before-request check for views that count their limits themselves
     (marked `counts_own_rate_limits`: the till's scanning routes, verification.redemption_api.verify_limits).
     For them the check has nothing to count yet costs a twentieth of a scan; every other route is checked
-    as before. Overrides a protected method of the pinned Flask-Limiter."""
+    as before, and so are these whenever application, default or meta limits are configured
+    (RATELIMIT_APPLICATION, RATELIMIT_DEFAULT, RATELIMIT_META). Overrides a protected method of the pinned
+    Flask-Limiter."""
 
     def _check_request_limit(self, callable_name=None, in_middleware=True):
-        if in_middleware and getattr(current_app.view_functions.get(request.endpoint), "counts_own_rate_limits", False):
+        if (in_middleware
+                and getattr(current_app.view_functions.get(request.endpoint), "counts_own_rate_limits", False)
+                and not (self.limit_manager.application_limits or self.limit_manager.default_limits
+                         or self._meta_limits)):
             return
         super()._check_request_limit(callable_name, in_middleware)
 

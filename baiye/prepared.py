@@ -33,10 +33,11 @@ class Prepared:
         self._plans = {}
 
     def plan(self, dialect):
-        plan = self._plans.get(dialect.name)
+        key = (dialect.name, dialect.driver)  # the SQL text depends on the driver's parameter style
+        plan = self._plans.get(key)
         if plan is None:
             statement = self._statement(dialect.name) if callable(self._statement) else self._statement
-            plan = self._plans[dialect.name] = _Plan(statement, dialect)
+            plan = self._plans[key] = _Plan(statement, dialect)
         return plan
 
 
@@ -45,17 +46,22 @@ class _Plan:
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
+        # What needs an execution context is not supported: Python-side column defaults (they would be
+        # sent as NULL) and expanding IN parameters (their SQL is only rendered at execution).
+        if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
+            raise ValueError(f"Prepared cannot run {statement}: give every value, and no expanding IN")
         self.sql = str(compiled)
         self.positions = compiled.positiontup  # names in order for positional paramstyles, else None
         # Values the statement carries itself (literals in expressions); bindparam("name") must be given.
-        self.defaults = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
+        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         self.binds = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.binds[name] = processor
         columns = list(getattr(statement, "exported_columns", ()) or ())
-        self.row = namedtuple("Row", [c.key for c in columns]) if columns else None
+        # Rows are named tuples of the columns' keys (an unlabelled expression becomes _0, _1...).
+        self.row = namedtuple("Row", [str(c.key) for c in columns], rename=True) if columns else None
         self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self.convert = any(self.results)
 
@@ -136,7 +142,9 @@ def till_transaction():
 
     Committed when the block ends, rolled back if it raises; the connection goes back to the pool
     either way. Work done through the ORM session meanwhile is a separate transaction: on SQLite, do
-    not write through both at once.
+    not write through both at once. A block inside another joins it (no savepoint: an inner failure
+    that the outer block catches does not undo the inner writes). A request may hold this connection
+    and the session's at once: size the pool above twice the threads per worker if workers are threaded.
     """
     if _current.get() is not None:  # already inside one: join it
         yield _current.get()
@@ -152,7 +160,11 @@ def till_transaction():
         except dialect.loaded_dbapi.Error as err:
             raise sqlalchemy_error(err, dialect, "COMMIT") from err
     except BaseException:
-        connection.rollback()
+        try:
+            connection.rollback()
+        except dialect.loaded_dbapi.Error as err:
+            # A connection that cannot roll back (lost, most likely) leaves the pool; what failed first is raised.
+            connection.invalidate(err)
         raise
     finally:
         _current.reset(token)

@@ -1,0 +1,71 @@
+"""baiye.prepared: Core statements run by the driver, and the till transaction (SQLite and PostgreSQL)."""
+from datetime import date
+
+import pytest
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from baiye.extensions import db
+from baiye.prepared import Prepared, till_cursor, till_transaction
+from verification.redemption_models import UsageCounter
+
+COUNTER = UsageCounter.__table__
+ADD = Prepared(insert(COUNTER).values(member_id=bindparam("m"), offer_id=bindparam("o"), period=bindparam("p"),
+                                      used=bindparam("n")))
+GET = Prepared(select(COUNTER.c.period, COUNTER.c.used).where(COUNTER.c.member_id == bindparam("m")))
+COUNT = Prepared(select(func.count()).select_from(COUNTER))
+
+
+@pytest.fixture
+def offer(make):
+    return make.offer(make.shop())
+
+
+@pytest.fixture
+def member(make):
+    return make.member()
+
+
+def test_rows_come_back_converted_and_named(make, offer, member):
+    shop = make.shop()
+    starts = Prepared(select(type(offer).starts_on.label("starts"), type(offer).is_active)
+                      .where(type(offer).shop_id == bindparam("shop")))
+    later = make.offer(shop, starts_on=date(2026, 3, 1))
+    with till_transaction() as cursor:
+        row = cursor.first(starts, shop=shop.id)
+    assert row.starts == later.starts_on and isinstance(row.starts, date) and row.is_active is True
+
+
+def test_the_till_transaction_commits_when_the_block_ends(offer, member):
+    with till_transaction() as cursor:
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=2)
+    assert db.session.scalar(select(COUNTER.c.used).where(COUNTER.c.member_id == member.id)) == 2
+
+
+def test_a_failure_rolls_everything_back(offer, member):
+    with pytest.raises(RuntimeError), till_transaction() as cursor:
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=2)
+        raise RuntimeError("refused")
+    with till_transaction() as cursor:
+        assert cursor.scalar(COUNT) == 0
+
+
+def test_driver_errors_arrive_as_sqlalchemy_errors(offer, member):
+    with pytest.raises(IntegrityError), till_transaction() as cursor:
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=0)
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=0)  # the same primary key
+    with till_transaction() as cursor:
+        assert cursor.scalar(COUNT) == 0  # the first insert went with the failed transaction
+
+
+def test_outside_a_till_transaction_statements_join_the_session(offer, member):
+    till_cursor().run(ADD, m=member.id, o=offer.id, p="2026-11", n=1)
+    assert [tuple(r) for r in till_cursor().all(GET, m=member.id)] == [("2026-11", 1)]
+    db.session.rollback()
+    assert till_cursor().all(GET, m=member.id) == []
+
+
+def test_statements_needing_an_execution_context_are_refused(app):
+    expanding = Prepared(select(COUNTER.c.used).where(COUNTER.c.offer_id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError), till_transaction() as cursor:
+        cursor.all(expanding, ids=[1, 2])
