@@ -82,3 +82,17 @@ def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, 
     assert client.get("/v/not-a-token").status_code != 429  # the third request from this address
     assert_error(caller.post("/verify", json=body), 429, "rate_limited")
     assert client.get("/v/not-a-token").status_code == 429
+
+
+
+def test_an_application_wide_limit_still_covers_the_scanning_routes(config, request):
+    """The scanning routes count their own limits and skip Flask-Limiter's check, unless an operator sets
+    an application-wide limit: then that counts there too."""
+    from tests.verification.helpers import make_member
+
+    config["RATELIMIT_APPLICATION"] = "2 per minute"
+    api, make = request.getfixturevalue("api"), request.getfixturevalue("make")
+    caller = api.as_(make.cashier(make.shop()))
+    body = {"code": make_member().card_no}
+    assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
+    assert_error(caller.post("/verify", json=body), 429, "rate_limited")
