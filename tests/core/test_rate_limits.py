@@ -90,9 +90,16 @@ def test_an_application_wide_limit_still_covers_the_scanning_routes(config, requ
     an application-wide limit: then that counts there too."""
     from tests.verification.helpers import make_member
 
+    from baiye.extensions import limiter
+
     config["RATELIMIT_APPLICATION"] = "2 per minute"
-    api, make = request.getfixturevalue("api"), request.getfixturevalue("make")
-    caller = api.as_(make.cashier(make.shop()))
-    body = {"code": make_member().card_no}
-    assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
-    assert_error(caller.post("/verify", json=body), 429, "rate_limited")
+    try:
+        api, make = request.getfixturevalue("api"), request.getfixturevalue("make")
+        caller = api.as_(make.cashier(make.shop()))
+        body = {"code": make_member().card_no}
+        assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
+        assert_error(caller.post("/verify", json=body), 429, "rate_limited")
+    finally:
+        # Flask-Limiter keeps application limits on the (module-wide) limiter once set: later apps in
+        # this process must not inherit them.
+        limiter.limit_manager.set_application_limits([])
