@@ -26,6 +26,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
 class OwnCountingAwareLimiter(Limiter):
     """Flask-Limiter, minus its before-request check for views that count their limits themselves
     (marked `counts_own_rate_limits`: the till's scanning routes, verification.redemption_api.verify_limits).
@@ -44,15 +46,6 @@ class OwnCountingAwareLimiter(Limiter):
 
 
 limiter = OwnCountingAwareLimiter(key_func=get_remote_address, default_limits=[])
-
-
-def core_execute(statement, params=None):
-    """Run a Core statement on the session's own connection (and so in its transaction).
-
-    For the till's hot path: it skips the ORM layer of `db.session.execute`, which costs about twice
-    the query itself on SQLite. Results are plain rows.
-    """
-    return db.session.connection().execute(statement, params)
 
 
 class SweptMemoryStorage(MemoryStorage):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
-from baiye.extensions import core_execute, db
+from baiye.extensions import db
 from baiye.prepared import Prepared, till_cursor, till_transaction
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
@@ -170,11 +170,6 @@ def till_offers(shop, member, now):
     return rows[0].shop_status, offers
 
 
-def offer_uses(shop, member, now):
-    """The shop's current offers that take the member's category, with the uses left in each period."""
-    return till_offers(shop, member, now)[1]
-
-
 def verify_for_shop(shop, actor, code, now=None, log=True):
     """Whether a scanned code is valid for this shop's till, and which offers apply.
 
@@ -225,7 +220,7 @@ _ID_BY_KEY = select(Redemption.id).where(Redemption.shop_id == bindparam("shop_i
 
 def _by_key(shop, key):
     """The shop's redemption with this idempotency key, or None (a cheap id lookup first)."""
-    redemption_id = core_execute(_ID_BY_KEY, {"shop_id": shop.id, "key": key}).scalar()
+    redemption_id = db.session.scalar(_ID_BY_KEY, {"shop_id": shop.id, "key": key})
     return None if redemption_id is None else db.session.get(Redemption, redemption_id)
 
 
@@ -241,20 +236,17 @@ _TAKE_USE = Prepared(update(_COUNTER)
                      .values(used=_COUNTER.c.used + 1))
 
 
-def take_use(member, offer, day, cursor=None):
-    """Count one use of a limited offer and return its period key, or refuse with limit_reached.
+def take_use(cursor, member, offer, period):
+    """Count one use of a limited offer in the limit period `period`, or refuse with limit_reached.
 
     The counter row is created if missing, then a guarded increment whose row count says whether a use
     was left: PostgreSQL re-checks the guard after a concurrent writer commits, SQLite runs one writer at
     a time; either way exactly `limit` win.
     """
-    cursor = cursor or till_cursor()
-    period = period_key(day, offer.limit_period)
     key = dict(c_member=member.id, c_offer=offer.id, c_period=period)
     cursor.run(_CREATE_COUNTER, **key)
     if cursor.run(_TAKE_USE, c_limit=offer.limit_per_member, **key) != 1:
         raise DomainError("limit_reached", _("该优惠本周期的次数已用完。"), 409, remaining=0)
-    return period
 
 
 def give_use_back(redemption):
@@ -280,9 +272,9 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
                        offer_id=offer_id if isinstance(offer_id, int) and 0 < offer_id < 2**31 else 0)
     require_approved(row.shop_status if row else None)
     credential = resolve_code(code, now)
-    offer = row if row.id is not None else None
-    if offer is None:
+    if row.id is None:  # no such offer at this shop
         raise not_found(_("本店没有这项优惠。"))
+    offer = row
     day = local_date(now)
     if not offer_current_on(offer, day):
         raise DomainError("offer_not_current", _("这项优惠已停用或不在有效期内。"), 409)
@@ -304,7 +296,7 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     # The first write of the transaction: on SQLite it takes the write lock, so everything after it runs
     # one request at a time.
     if offer.limit_per_member:
-        take_use(member, offer, day, cursor)
+        take_use(cursor, member, offer, values["usage_period"])
     redemption.id = cursor.scalar(_INSERT_REDEMPTION, **{f"v_{name}": value for name, value in values.items()})
     redemption_logged.send(redemption)
     return redemption
