@@ -1,7 +1,7 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from sqlalchemy import text
 
-from baiye.extensions import csrf, db
+from baiye.extensions import db
 
 from .accounts.views import safe_next
 

@@ -1,6 +1,5 @@
 """Fixtures: a fresh database for every test, on SQLite or (TEST_DATABASE_URL) PostgreSQL."""
 import os
-from datetime import date
 
 import pytest
 from flask import g, has_app_context

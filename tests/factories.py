@@ -1,6 +1,6 @@
 """Small factory helpers: make.shop(**overrides) and friends. Each commits."""
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 from baiye.accounts.services import create_user
 from baiye.clock import local_date, utcnow

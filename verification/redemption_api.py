@@ -1,7 +1,7 @@
 """JSON routes for scanning and redemptions (API.md "Scanning and redemptions")."""
 from functools import lru_cache, wraps
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from baiye import audit, lists
 from baiye.accounts.models import ApiToken, User
 from baiye.accounts.services import create_user, forget_tokens
-from baiye.clock import local_date, utcnow
+from baiye.clock import utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
 from baiye.messages import localise

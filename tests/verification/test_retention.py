@@ -2,11 +2,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from baiye.accounts.models import User
 from baiye.audit import AuditEntry
-from baiye.clock import local_date, utcnow
+from baiye.clock import utcnow
 from baiye.extensions import db
-from verification.models import Credential, Member, Redemption
+from verification.models import Member, Redemption
 from verification.retention import PURGED_NAME, members_due, months_before, purge_members
 from verification.services import revoke_credential
 
