@@ -38,6 +38,16 @@ def not_found(message=None):
     return DomainError("not_found", message or _("找不到该记录。"), 404)
 
 
+def get_or_not_found(model, ident, message=None):
+    """The `model` row with primary key `ident`, else DomainError not_found with `message`."""
+    from baiye.extensions import db
+
+    row = db.session.get(model, ident)
+    if row is None:
+        raise not_found(message)
+    return row
+
+
 def forbidden(message=None):
     return DomainError("forbidden", message or _("您没有权限执行此操作。"), 403)
 

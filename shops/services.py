@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from baiye import audit
 from baiye.accounts.services import create_user, forget_tokens
 from baiye.clock import local_date, utcnow
-from baiye.errors import DomainError, forbidden, invalid, not_found
+from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
 
 from .models import Offer, Shop
@@ -38,10 +38,7 @@ def register_shop(data, now=None):
 
 
 def get_shop(shop_id):
-    shop = db.session.get(Shop, shop_id)
-    if shop is None:
-        raise not_found(_("找不到该商户。"))
-    return shop
+    return get_or_not_found(Shop, shop_id, _("找不到该商户。"))
 
 
 def can_manage(user, shop):
@@ -130,10 +127,7 @@ def offer_problems(data):
 
 
 def get_offer(offer_id):
-    offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        raise not_found(_("找不到该优惠。"))
-    return offer
+    return get_or_not_found(Offer, offer_id, _("找不到该优惠。"))
 
 
 def update_offer(offer, actor, data, now=None):

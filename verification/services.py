@@ -12,7 +12,7 @@ from baiye import audit, lists
 from baiye.accounts.models import ApiToken, User
 from baiye.accounts.services import create_user, forget_tokens
 from baiye.clock import utcnow
-from baiye.errors import DomainError, forbidden, invalid, not_found
+from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
 from baiye.messages import localise
 
@@ -82,17 +82,11 @@ def enrol_member(data, actor, now=None):
 
 
 def get_member(member_id):
-    member = db.session.get(Member, member_id)
-    if member is None:
-        raise not_found(_("找不到该优待对象。"))
-    return member
+    return get_or_not_found(Member, member_id, _("找不到该优待对象。"))
 
 
 def get_credential(credential_id):
-    credential = db.session.get(Credential, credential_id)
-    if credential is None:
-        raise not_found(_("找不到该优待证。"))
-    return credential
+    return get_or_not_found(Credential, credential_id, _("找不到该优待证。"))
 
 
 def search_members(q=None, category=None, page=1, per_page=50):
