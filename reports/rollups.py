@@ -9,10 +9,12 @@ redemption's own `day`, so a late void of an old redemption corrects that old da
 from array import array
 from datetime import date, timedelta
 
-from sqlalchemy import and_, bindparam, delete, select, text
+from sqlalchemy import and_, bindparam, delete, insert, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from baiye.extensions import db
-from baiye.prepared import till_cursor
+from baiye.prepared import Prepared, till_cursor
+from verification.models import Redemption
 from verification.signals import redemption_logged, redemption_voided
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
@@ -55,78 +57,76 @@ def month_end(day):
 
 # --- incremental maintenance ----------------------------------------------------------------
 
-# These run inside every redemption's transaction, so they are plain SQL strings run by the driver on
-# the transaction's own connection (baiye.prepared.till_cursor): building SQLAlchemy statements cost ten
+# These run inside every redemption's transaction, through baiye.prepared (Core statements compiled once
+# per table and dialect, run by the driver in that transaction): building SQLAlchemy statements cost ten
 # times more than executing them, and executing them through SQLAlchemy several times more again.
-_SQL = {}
+_STATEMENTS = {}
 
 
-def _sql(name, dialect, build):
-    key = (name, dialect)
-    text_ = _SQL.get(key)
-    if text_ is None:
-        mark = (lambda n: f"%({n})s") if dialect == "postgresql" else (lambda n: f":{n}")
-        text_ = _SQL[key] = build(mark)
-    return text_
+def _statement(kind, table, build):
+    """The Prepared statement `kind` for `table`, built on first use (`build(table)`)."""
+    key = (kind, table.name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = Prepared(build(table))
+    return _STATEMENTS[key]
 
 
-def _params(dialect, values):
-    if dialect == "postgresql":
-        return values
-    # SQLAlchemy keeps SQLite dates as ISO text.
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+def _insert(dialect):
+    """The INSERT construct with ON CONFLICT clauses, as each dialect spells it."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert
+
+
+def _key_is(table, key):
+    """WHERE each primary-key column of `key` equals its parameter (named k_<column>)."""
+    return and_(*(table.c[k] == bindparam(f"k_{k}") for k in key))
+
+
+def _new_row(key, column):
+    """VALUES of a new blob row: its key columns and the blob (parameters k_<column> and v_<column>)."""
+    return {**{k: bindparam(f"k_{k}") for k in key}, column: bindparam(f"v_{column}")}
+
+
+def _keyed(key, **values):
+    return {**{f"k_{k}": v for k, v in key.items()}, **{f"v_{k}": v for k, v in values.items()}}
 
 
 def _upsert(cur, model, values, increments):
     """INSERT, or add `increments` to the existing row (one statement on SQLite and PostgreSQL)."""
-    dialect = cur.dialect.name
-    table = model.__tablename__
-    keys = [c.name for c in model.__table__.primary_key.columns]
-    sql = _sql(("upsert", table), dialect, lambda m: (
-        f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(m(k) for k in values)}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in increments)))
-    cur.sql(sql, _params(dialect, values))
+    def build(table):
+        def for_dialect(dialect):
+            statement = _insert(dialect)(table).values({k: bindparam(f"v_{k}") for k in values})
+            return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns),
+                                                   set_={c: table.c[c] + statement.excluded[c] for c in increments})
+        return for_dialect
 
-
-def _where(key, m):
-    return " AND ".join(f"{k} = {m(k)}" for k in key)
+    cur.run(_statement("upsert", model.__table__, build), **_keyed({}, **values))
 
 
 def _locked_blob(cur, model, column, key, create=False):
     """The row's blob, locked for this transaction; None when there is no row."""
-    dialect = cur.dialect.name
-    table = model.__tablename__
-    params = _params(dialect, key)
-    if dialect == "postgresql" and create:
+    table = model.__table__
+    if cur.dialect.name == "postgresql" and create:
         # A missing row is created empty first, so two first visits cannot both INSERT: the second
         # waits for the first to commit, then locks and updates the same row.
-        sql = _sql(("create", table), dialect, lambda m: (
-            f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)}) "
-            "ON CONFLICT DO NOTHING"))
-        cur.sql(sql, {**params, column: b""})
-    # PostgreSQL: lock the row so concurrent redemptions never lose each other's members.
-    # SQLite: the redemption's INSERT already holds the database's write lock.
-    lock = " FOR UPDATE" if dialect == "postgresql" else ""
-    sql = _sql(("select", table), dialect, lambda m: f"SELECT {column} FROM {table} WHERE {_where(key, m)}{lock}")
-    row = cur.sql(sql, params).fetchone()
+        cur.run(_statement("create", table, lambda t: lambda dialect: _insert(dialect)(t).values(
+            _new_row(key, column)).on_conflict_do_nothing()), **_keyed(key, **{column: b""}))
+    # PostgreSQL: lock the row so concurrent redemptions never lose each other's members (SQLite has no
+    # FOR UPDATE: the redemption's INSERT already holds the database's write lock).
+    row = cur.first(_statement("select", table, lambda t: select(t.c[column]).where(_key_is(t, key)).with_for_update()),
+                    **_keyed(key))
     return None if row is None else bytes(row[0])
 
 
 def _store_blob(cur, model, column, key, blob, existed):
-    dialect = cur.dialect.name
-    table = model.__tablename__
-    params = _params(dialect, key)
+    table = model.__table__
     if existed and blob:
-        sql = _sql(("update", table), dialect, lambda m: f"UPDATE {table} SET {column} = {m(column)} WHERE {_where(key, m)}")
-        cur.sql(sql, {**params, column: blob})
+        cur.run(_statement("update", table, lambda t: update(t).where(_key_is(t, key)).values(
+            {column: bindparam(f"v_{column}")})), **_keyed(key, **{column: blob}))
     elif existed:
-        sql = _sql(("delete", table), dialect, lambda m: f"DELETE FROM {table} WHERE {_where(key, m)}")
-        cur.sql(sql, params)
+        cur.run(_statement("delete", table, lambda t: delete(t).where(_key_is(t, key))), **_keyed(key))
     elif blob:
-        sql = _sql(("insert", table), dialect, lambda m: (
-            f"INSERT INTO {table} ({', '.join(key)}, {column}) VALUES ({', '.join(m(k) for k in key)}, {m(column)})"))
-        cur.sql(sql, {**params, column: blob})
+        cur.run(_statement("insert", table, lambda t: insert(t).values(_new_row(key, column))),
+                **_keyed(key, **{column: blob}))
 
 
 def week_start(day):
@@ -178,17 +178,22 @@ def _add_member(cur, day, shop_id, category, member_id):
         _set_bit(cur, model, key, member_id, True)
 
 
+def _served_query(same_shop):
+    r = Redemption.__table__
+    query = (select(literal(1)).where(r.c.member_id == bindparam("member"), r.c.category == bindparam("category"),
+                                      r.c.day >= bindparam("first"), r.c.day <= bindparam("last"),
+                                      r.c.voided_at.is_(None), r.c.id != bindparam("id")).limit(1))
+    return Prepared(query.where(r.c.shop_id == bindparam("shop")) if same_shop else query)
+
+
+_SERVED, _SERVED_AT_SHOP = _served_query(False), _served_query(True)
+
+
 def _still_served(cur, redemption, first, last, same_shop=True):
     """Whether the member has another live redemption in this category in [first, last] (at this shop)."""
-    dialect = cur.dialect.name
-    sql = _sql(("served", same_shop), dialect, lambda m: (
-        "SELECT 1 FROM redemption WHERE member_id = {member} AND category = {category} "
-        "AND day >= {first} AND day <= {last} AND voided_at IS NULL AND id <> {id}{shop} LIMIT 1").format(
-            member=m("member"), category=m("category"), first=m("first"), last=m("last"), id=m("id"),
-            shop=f" AND shop_id = {m('shop')}" if same_shop else ""))
-    params = dict(member=redemption.member_id, category=redemption.category, first=first, last=last,
-                  id=redemption.id, shop=redemption.shop_id)
-    return cur.sql(sql, _params(dialect, params)).fetchone() is not None
+    statement = _SERVED_AT_SHOP if same_shop else _SERVED
+    return cur.first(statement, member=redemption.member_id, category=redemption.category, first=first, last=last,
+                     id=redemption.id, shop=redemption.shop_id) is not None
 
 
 def _remove_member(cur, redemption):
