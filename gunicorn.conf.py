@@ -1,7 +1,7 @@
 """gunicorn settings shipped with the app (`gunicorn -c gunicorn.conf.py wsgi:app`).
 
 Measured on the 2-core reference machine: 2 sync workers beat 4, and threaded workers left one
-worker idle under keep-alive load, so the default is one sync worker per core. Override any of
+worker idle under keep-alive load, so the default is one sync worker per core, never recycled. Override any of
 these with GUNICORN_* environment variables or on the command line.
 """
 import multiprocessing
@@ -13,8 +13,11 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 keepalive = 2
-max_requests = 10_000  # recycle workers now and then; jitter keeps them from restarting together
-max_requests_jitter = 1_000
+# Workers are not recycled: a new worker imports the app again (about a second of CPU here), and under
+# the benchmark's load recycling every 10,000 requests did that every few seconds, doubling p99
+# (bench/README.md). Set GUNICORN_MAX_REQUESTS if a memory leak ever needs the safety net.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 # Behind a load balancer or reverse proxy that terminates TLS, trust its X-Forwarded-* headers.
