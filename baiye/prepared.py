@@ -9,12 +9,16 @@ conversions SQLAlchemy would (dates as text on SQLite, for one).
 
 They run in the till transaction in progress (`till_transaction`: a pooled connection of its own, which
 also spares the ORM session's begin and close, a fifth of a scan's time) or else on the session's
-connection, in its transaction:
+connection, in its transaction. On a SQLite file, a till transaction's first write waits its turn in
+a queue of the till's writers (WriterQueue) rather than in SQLite's busy handler:
 
     _OFFER = Prepared(select(Offer.id, Offer.title).where(Offer.id == bindparam("id")))
     with till_transaction():
         row = till_cursor().first(_OFFER, id=7)      # a named tuple, or None
 """
+import fcntl
+import os
+import threading
 from collections import namedtuple
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,6 +55,7 @@ class _Plan:
         if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params:
             raise ValueError(f"Prepared cannot run {statement}: give every value, and no expanding IN")
         self.sql = str(compiled)
+        self.writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
         self.positions = compiled.positiontup  # names in order for positional paramstyles, else None
         # Values the statement carries itself (literals in expressions); bindparam("name") must be given.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
@@ -83,11 +88,15 @@ class _Plan:
 
 
 class TillCursor:
-    """A DB-API cursor and its dialect, to run Prepared statements (or driver-level SQL) with."""
+    """A DB-API cursor and its dialect, to run Prepared statements (or driver-level SQL) with. Given a
+    WriterQueue, the first Prepared statement that writes waits for its turn in it (released by
+    till_transaction when the transaction ends)."""
 
-    def __init__(self, cursor, dialect):
+    def __init__(self, cursor, dialect, writers=None):
         self.cursor = cursor
         self.dialect = dialect
+        self.writers = writers
+        self.in_turn = False
 
     @classmethod
     def of_session(cls, session=None):
@@ -97,6 +106,9 @@ class TillCursor:
 
     def execute(self, prepared, **values):
         plan = prepared.plan(self.dialect)
+        if plan.writes and self.writers is not None and not self.in_turn:
+            self.writers.acquire()
+            self.in_turn = True
         self.sql(plan.sql, plan.parameters(values))
         return plan
 
@@ -151,7 +163,7 @@ def till_transaction():
         return
     dialect = db.engine.dialect
     connection = db.engine.raw_connection()
-    cursor = TillCursor(connection.cursor(), dialect)
+    cursor = TillCursor(connection.cursor(), dialect, WriterQueue.of(db.engine))
     token = _current.set(cursor)
     try:
         yield cursor
@@ -167,8 +179,56 @@ def till_transaction():
             connection.invalidate(err)
         raise
     finally:
+        if cursor.in_turn:
+            cursor.writers.release()
         _current.reset(token)
         connection.close()
+
+
+_writer_queues = {}  # SQLite file -> its WriterQueue, one per process
+
+
+class WriterQueue:
+    """The till's writers to one SQLite file, one at a time, waiting in the kernel (flock on a file
+    beside the database, behind a thread lock for threaded workers).
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which sleeps 1, 2, 5,
+    10... ms between tries. A till transaction holds the lock for a fraction of a millisecond, so under
+    load most of that sleep was wasted (bench/README.md): a queued writer starts the moment the one
+    before it commits. SQLite's own lock still decides, so writers outside the queue (the ORM session's)
+    stay correct; they only keep waiting the old way.
+    """
+
+    def __init__(self, path):
+        self.path = f"{path}-writers"
+        self._threads = threading.Lock()
+        self._fd = None
+        self._pid = None
+
+    @classmethod
+    def of(cls, engine):
+        """The queue of the engine's SQLite file; None for any other database (or SQLite in memory)."""
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        if path not in _writer_queues:
+            _writer_queues[path] = cls(os.path.abspath(path))
+        return _writer_queues[path]
+
+    def acquire(self):
+        self._threads.acquire()
+        try:
+            if self._pid != os.getpid():  # opened in each process: a file inherited over fork is one lock
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self):
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def till_cursor(session=None):

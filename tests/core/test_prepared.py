@@ -1,4 +1,6 @@
 """baiye.prepared: Core statements run by the driver, and the till transaction (SQLite and PostgreSQL)."""
+import fcntl
+import os
 from datetime import date
 
 import pytest
@@ -6,7 +8,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from baiye.extensions import db
-from baiye.prepared import Prepared, till_cursor, till_transaction
+from baiye.prepared import Prepared, WriterQueue, till_cursor, till_transaction
 from verification.redemption_models import UsageCounter
 
 COUNTER = UsageCounter.__table__
@@ -69,3 +71,37 @@ def test_statements_needing_an_execution_context_are_refused(app):
     expanding = Prepared(select(COUNTER.c.used).where(COUNTER.c.offer_id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(ValueError), till_transaction() as cursor:
         cursor.all(expanding, ids=[1, 2])
+
+
+def someone_else_can_write(queue):
+    """Whether another writer (another open file: another process, as far as flock goes) would get in now."""
+    fd = os.open(queue.path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="the writer queue is for SQLite files")
+def test_sqlite_writers_take_turns_from_the_first_write_to_the_end_of_the_transaction(offer, member):
+    queue = WriterQueue.of(db.engine)
+    assert queue is not None and queue.path.endswith("test.db-writers")
+    with till_transaction() as cursor:
+        cursor.all(GET, m=member.id)
+        assert someone_else_can_write(queue)  # reading does not queue
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=1)
+        assert not someone_else_can_write(queue)
+    assert someone_else_can_write(queue)
+    with pytest.raises(IntegrityError), till_transaction() as cursor:
+        cursor.run(ADD, m=member.id, o=offer.id, p="all", n=1)  # the same key again: refused
+    assert someone_else_can_write(queue)  # a failed transaction leaves the queue too
+
+
+def test_only_sqlite_files_have_a_writer_queue(app):
+    from sqlalchemy import create_engine
+
+    assert WriterQueue.of(create_engine("sqlite://")) is None
+    assert WriterQueue.of(create_engine("postgresql+psycopg://u@localhost/db")) is None
