@@ -32,17 +32,24 @@ def query_args(schema):
     return schema.load(request.args.to_dict(), unknown=EXCLUDE)
 
 
+def caller():
+    """The signed-in user itself rather than Flask-Login's `current_user` proxy, to hand to services:
+    every attribute read through the proxy looks the user up in the request context again."""
+    return current_user._get_current_object()
+
+
 def roles_required(*roles):
     """Allow signed-in users of these roles (any role when none are named)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = caller()
+            if not user.is_authenticated:
                 if wants_json():
                     raise DomainError("not_signed_in", _("请先登录。"), 401)
                 return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
+            if roles and user.role not in roles:
                 raise forbidden()
             return view(*args, **kwargs)
 

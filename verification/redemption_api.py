@@ -7,7 +7,7 @@ from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
-from baiye.api import API_PREFIX, doc, load, query_args, roles_required
+from baiye.api import API_PREFIX, caller, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import redemptions
@@ -21,7 +21,8 @@ VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(),
 
 def user_key():
     """Rate-limit key per signed-in user (card numbers must not be guessable by one account)."""
-    return f"user:{current_user.id}" if current_user.is_authenticated else f"addr:{get_remote_address()}"
+    user = caller()
+    return f"user:{user.id}" if user.is_authenticated else f"addr:{get_remote_address()}"
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +62,8 @@ def verify_limits(view):
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
     data = load(VERIFY)
-    result = redemptions.verify_for_shop(redemptions.TillShop(current_user.shop_id), current_user, data["code"])
+    user = caller()
+    result = redemptions.verify_for_shop(redemptions.TillShop(user.shop_id), user, data["code"])
     return VERIFICATION.dump(result)
 
 
@@ -72,7 +74,8 @@ def verify():
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
     data = load(REDEEM)
-    redemption, created = redemptions.redeem(redemptions.TillShop(current_user.shop_id), current_user, data["code"],
+    user = caller()
+    redemption, created = redemptions.redeem(redemptions.TillShop(user.shop_id), user, data["code"],
                                              data["offer_id"], data["bill"], data["idempotency_key"])
     return REDEMPTION.dump(redemption), 201 if created else 200
 
