@@ -211,6 +211,31 @@ def check_bill(bill):
 
 _REDEMPTION_VALUES = ("shop_id", "offer_id", "cashier_id", "member_id", "credential_id", "category", "bill", "discount",
                       "created_at", "day", "idempotency_key", "usage_period")
+
+
+@dataclass(slots=True)
+class LoggedRedemption:
+    """A redemption just written, as the till is answered and the roll-ups are told: the row's values
+    (the Redemption model's column names), its offer title, card number and cashier name (`labels`,
+    see redemption_schemas.labels). Not an ORM object: nothing is tracked or reloaded, and building
+    one costs a tenth of building a model instance. Stored redemptions are Redemption rows."""
+
+    shop_id: int
+    offer_id: int
+    cashier_id: int
+    member_id: int
+    credential_id: int
+    category: str
+    bill: int
+    discount: int
+    created_at: object
+    day: object
+    idempotency_key: str | None
+    usage_period: str
+    labels: dict = None
+    id: int | None = None
+    voided_at = None
+    void_reason = None
 _INSERT_REDEMPTION = Prepared(insert(Redemption.__table__)
                               .values({name: bindparam(f"v_{name}") for name in _REDEMPTION_VALUES})
                               .returning(Redemption.id))
@@ -288,11 +313,10 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
                   credential_id=credential.id, category=member.category, bill=bill,
                   discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key,
                   usage_period=period_key(day, offer.limit_period) if offer.limit_per_member else "")
-    # The returned Redemption is built from what is written (before the writes, which on SQLite hold the
-    # database's write lock): it is not tracked by the session, so nothing is reloaded to answer the till.
-    redemption = Redemption(**values)
-    redemption.labels = {"offer_title": offer.title, "card_no": credential.card_no,
-                         "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)}
+    # Built from what is written, before the writes (which on SQLite hold the database's write lock).
+    redemption = LoggedRedemption(**values, labels={
+        "offer_title": offer.title, "card_no": credential.card_no,
+        "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)})
     # The first write of the transaction: on SQLite it takes the write lock, so everything after it runs
     # one request at a time.
     if offer.limit_per_member:

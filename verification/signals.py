@@ -8,7 +8,7 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-# sender: the Redemption just inserted in the transaction (with id; not tracked by the session); kwargs: none.
+# sender: the redemption just inserted in the transaction (a verification.redemptions.LoggedRedemption, with id); kwargs: none.
 redemption_logged = _signals.signal("redemption-logged")
 # sender: the Redemption after voided_at is set.
 redemption_voided = _signals.signal("redemption-voided")

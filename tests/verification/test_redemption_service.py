@@ -10,6 +10,7 @@ from baiye.prepared import Prepared, till_cursor
 from shops.models import Offer
 from verification import redemptions
 from verification.models import Redemption
+from verification.redemptions import LoggedRedemption
 from verification.redemption_models import ScanLog, UsageCounter
 from verification.signals import redemption_logged, redemption_voided
 
@@ -59,17 +60,17 @@ def attempt(till, offer, now, **kw):
 ])
 def test_limit_periods_in_local_time(make, till, period, first, same, next_):
     offer = make.offer(till.shop, limit_per_member=1, limit_period=period, starts_on=first.date().replace(day=1))
-    assert isinstance(attempt(till, offer, first), Redemption)
+    assert isinstance(attempt(till, offer, first), LoggedRedemption)
     assert attempt(till, offer, same) == "limit_reached"
     later = attempt(till, offer, next_)
-    assert isinstance(later, Redemption)
+    assert isinstance(later, LoggedRedemption)
     assert later.day == next_.date() + timedelta(days=1)  # stored as the local day
 
 
 def test_limit_none_counts_over_the_offers_life(make, till):
     offer = make.offer(till.shop, limit_per_member=2, limit_period="none", starts_on=utc(2026, 1, 1).date())
-    assert isinstance(attempt(till, offer, utc(2026, 3, 1, 3)), Redemption)
-    assert isinstance(attempt(till, offer, utc(2026, 9, 1, 3)), Redemption)
+    assert isinstance(attempt(till, offer, utc(2026, 3, 1, 3)), LoggedRedemption)
+    assert isinstance(attempt(till, offer, utc(2026, 9, 1, 3)), LoggedRedemption)
     assert attempt(till, offer, utc(2026, 11, 1, 3)) == "limit_reached"
     assert db.session.get(UsageCounter, (till.card.member_id, offer.id, "all")).used == 2
 
@@ -79,7 +80,7 @@ def test_limits_are_per_member(make, till):
 
     offer = make.offer(till.shop, limit_per_member=1, limit_period="day")
     now = utc(2026, 11, 21, 3)
-    assert isinstance(attempt(till, offer, now), Redemption)
+    assert isinstance(attempt(till, offer, now), LoggedRedemption)
     other = make_member(name="李四")
     redemption, created = redemptions.redeem(till.shop, till.cashier, other.card_no, offer.id, 100, now=now)
     assert created and redemption.member_id == other.member_id
@@ -92,7 +93,7 @@ def test_void_gives_back_the_use_of_the_redemptions_own_period(make, till):
     coordinator = make.coordinator()
     redemptions.void(redemption.id, coordinator, "重复登记", now=utc(2026, 11, 23, 2))  # next week
     assert db.session.get(UsageCounter, (till.card.member_id, offer.id, "2026-W47")).used == 0
-    assert isinstance(attempt(till, offer, utc(2026, 11, 20, 2)), Redemption)
+    assert isinstance(attempt(till, offer, utc(2026, 11, 20, 2)), LoggedRedemption)
 
 
 def test_void_gives_the_use_back_to_the_period_it_took_even_after_the_offer_changes(make, till):
@@ -134,9 +135,9 @@ def test_signals_are_sent_inside_the_transaction(till):
 
     def on_logged(redemption):
         # The row is already written in the transaction the receiver runs in, which till_cursor() reaches (the
-        # sender is a Redemption built from the inserted values, not a session-tracked object).
+        # sender is a LoggedRedemption built from the inserted values, not a session-tracked object).
         row = till_cursor().first(BILL_OF, id=redemption.id)
-        seen.append(("logged", redemption.id, isinstance(redemption, Redemption) and row is not None
+        seen.append(("logged", redemption.id, isinstance(redemption, LoggedRedemption) and row is not None
                      and row.bill == redemption.bill))
 
     def on_voided(redemption):
