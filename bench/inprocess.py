@@ -1,12 +1,15 @@
 """Verify and redeem called in process, without gunicorn or a network: CPU time per request.
 
-    python bench/inprocess.py [--requests 2000] [--batches 5] [--profile verify|redeem]
+    python bench/inprocess.py [--requests 2000] [--batches 5] [--only NAME] [--profile verify|redeem]
 
 Seeds a fresh SQLite database exactly as bench/run.py does, then calls the WSGI apps (`wsgi:app` and
 bench/ceiling.py) directly with the same request bodies the load generator sends, one after another,
 and prints the best of `--batches` batches in microseconds per request. No concurrency: this is what
 each request costs a worker, the part the code controls. With --profile, one route runs under
-cProfile and the top of the profile is printed (sorted by cumulative time).
+cProfile and the top of the profile is printed (sorted by cumulative time); cProfile's own cost per
+call inflates small functions, so to see where the time really goes sample one route instead:
+
+    py-spy record -r 1000 -o /tmp/verify.svg -- python bench/inprocess.py --only verify --batches 20
 """
 import argparse
 import cProfile
@@ -62,6 +65,7 @@ def main():
     parser.add_argument("--requests", type=int, default=2000, help="per batch")
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--only", choices=("ceiling_json", "verify", "ceiling_insert", "redeem"), help="time one route")
     parser.add_argument("--profile", choices=("verify", "redeem"))
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
@@ -99,7 +103,10 @@ def main():
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
         return
     figures = {name: timed(app_, [body] * args.requests, path, token, args.batches)
-               for name, (app_, path, body) in runs.items()}
+               for name, (app_, path, body) in runs.items() if args.only in (None, name)}
+    if args.only:
+        print(f"{args.only:<16}{figures[args.only]:>8.0f} µs/request")
+        return
     for name, micros in figures.items():
         print(f"{name:<16}{micros:>8.0f} µs/request")
     print(f"verify - ceiling_json   = {figures['verify'] - figures['ceiling_json']:.0f} µs")
