@@ -222,3 +222,11 @@ def test_nul_characters_are_refused_everywhere(api, client):
     assert_error(api.post("/shops", data='{"name": "a\\u0000b"}', content_type="application/json"), 400,
                  "malformed_request")
     assert client.post("/login", data={"username": "a\x00", "password": "x"}).status_code == 400
+
+
+def test_bearer_calls_carry_no_session_and_pages_still_vary_by_cookie(api, client, make):
+    response = api.as_(make.coordinator()).get("/shops")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+    page = client.get("/")  # a page reads the (empty) session: caches must keep signed-in visitors apart
+    assert "Cookie" in page.headers.get("Vary", "")
