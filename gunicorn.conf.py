@@ -4,6 +4,7 @@ Measured on the 2-core reference machine: 2 sync workers beat 4, and threaded wo
 worker idle under keep-alive load, so the default is one sync worker per core, never recycled. Override any of
 these with GUNICORN_* environment variables or on the command line.
 """
+import gc
 import multiprocessing
 import os
 
@@ -22,3 +23,11 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 # Behind a load balancer or reverse proxy that terminates TLS, trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """The objects made importing the app live as long as the worker: keep them out of the garbage
+    collector's full passes, which otherwise took 40-70 ms once a worker was under load (a stall
+    every queued request waited out; bench/README.md)."""
+    gc.collect()
+    gc.freeze()
