@@ -17,8 +17,10 @@ a queue of the till's writers (WriterQueue) rather than in SQLite's busy handler
         row = till_cursor().first(_OFFER, id=7)      # a named tuple, or None
 """
 import fcntl
+import logging
 import os
 import threading
+import weakref
 from collections import namedtuple
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,6 +28,8 @@ from contextvars import ContextVar
 from sqlalchemy.exc import DBAPIError
 
 from baiye.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class Prepared:
@@ -90,7 +94,8 @@ class _Plan:
 class TillCursor:
     """A DB-API cursor and its dialect, to run Prepared statements (or driver-level SQL) with. Given a
     WriterQueue, the first Prepared statement that writes waits for its turn in it (released by
-    till_transaction when the transaction ends)."""
+    till_transaction when the transaction ends). Writes through `sql()`, or text() statements, take no
+    turn: still correct, only without the queue's speed."""
 
     def __init__(self, cursor, dialect, writers=None):
         self.cursor = cursor
@@ -107,8 +112,9 @@ class TillCursor:
     def execute(self, prepared, **values):
         plan = prepared.plan(self.dialect)
         if plan.writes and self.writers is not None and not self.in_turn:
-            self.writers.acquire()
-            self.in_turn = True
+            self.in_turn = self.writers.acquire()
+            if not self.in_turn:
+                self.writers = None  # going ahead without a turn
         self.sql(plan.sql, plan.parameters(values))
         return plan
 
@@ -157,6 +163,8 @@ def till_transaction():
     not write through both at once. A block inside another joins it (no savepoint: an inner failure
     that the outer block catches does not undo the inner writes). A request may hold this connection
     and the session's at once: size the pool above twice the threads per worker if workers are threaded.
+    Do not open a second one from another thread while one that has written is open: the second waits
+    for the first's turn (up to WriterQueue.THREAD_WAIT_SECONDS, then SQLite's busy timeout).
     """
     if _current.get() is not None:  # already inside one: join it
         yield _current.get()
@@ -179,56 +187,74 @@ def till_transaction():
             connection.invalidate(err)
         raise
     finally:
-        if cursor.in_turn:
-            cursor.writers.release()
-        _current.reset(token)
-        connection.close()
-
-
-_writer_queues = {}  # SQLite file -> its WriterQueue, one per process
+        try:
+            if cursor.in_turn:
+                cursor.writers.release()
+        finally:
+            _current.reset(token)
+            connection.close()
 
 
 class WriterQueue:
-    """The till's writers to one SQLite file, one at a time, waiting in the kernel (flock on a file
-    beside the database, behind a thread lock for threaded workers).
+    """The till's writers to one SQLite file take turns waiting in the kernel (an flock on a file beside
+    the database, behind a thread lock for threaded workers), woken in no particular order.
 
     SQLite lets one writer in at a time; the others wait in its busy handler, which sleeps 1, 2, 5,
     10... ms between tries. A till transaction holds the lock for a fraction of a millisecond, so under
-    load most of that sleep was wasted (bench/README.md): a queued writer starts the moment the one
-    before it commits. SQLite's own lock still decides, so writers outside the queue (the ORM session's)
-    stay correct; they only keep waiting the old way.
+    load most of that sleep was wasted (bench/README.md): a waiting writer now starts the moment the one
+    before it commits. SQLite's own lock still decides, so a writer without a turn (the ORM session's,
+    or one that could not take a turn) is as correct as before, only slower.
+
+    Waits are bounded: a writer holds its turn only while its transaction runs, whose statements each
+    give up after SQLite's busy timeout. A writer that cannot open the lock file, or has waited longer
+    than THREAD_WAIT_SECONDS behind another thread of its process, goes ahead without a turn.
     """
+
+    THREAD_WAIT_SECONDS = 10
 
     def __init__(self, path):
         self.path = f"{path}-writers"
-        self._threads = threading.Lock()
+        self._thread_lock = threading.Lock()
         self._fd = None
-        self._pid = None
 
     @classmethod
     def of(cls, engine):
         """The queue of the engine's SQLite file; None for any other database (or SQLite in memory)."""
-        path = engine.url.database if engine.dialect.name == "sqlite" else None
-        if not path or path == ":memory:" or path.startswith("file:"):
-            return None
-        if path not in _writer_queues:
-            _writer_queues[path] = cls(os.path.abspath(path))
-        return _writer_queues[path]
+        if engine not in _writer_queues:
+            path = engine.url.database if engine.dialect.name == "sqlite" else None
+            usable = path and path != ":memory:" and not path.startswith("file:")
+            _writer_queues[engine] = cls(os.path.abspath(path)) if usable else None
+        return _writer_queues[engine]
 
     def acquire(self):
-        self._threads.acquire()
+        """Wait for a turn: True once it is ours, False to go ahead without one."""
+        if not self._thread_lock.acquire(timeout=self.THREAD_WAIT_SECONDS):
+            return False
         try:
-            if self._pid != os.getpid():  # opened in each process: a file inherited over fork is one lock
+            if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-                self._pid = os.getpid()
+                weakref.finalize(self, os.close, self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
+            return True
+        except OSError as err:
+            self._thread_lock.release()
+            log.warning("SQLite writers go without turns: %s", err)
+            return False
         except BaseException:
-            self._threads.release()
+            self._thread_lock.release()
             raise
 
     def release(self):
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._threads.release()
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+# Engine -> its WriterQueue (or None). Per process: a forked child starts afresh, with locks and files of
+# its own (an flock belongs to the open file, which a child would otherwise share with its parent).
+_writer_queues = weakref.WeakKeyDictionary()
+os.register_at_fork(after_in_child=_writer_queues.clear)
 
 
 def till_cursor(session=None):

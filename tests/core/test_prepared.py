@@ -1,6 +1,8 @@
 """baiye.prepared: Core statements run by the driver, and the till transaction (SQLite and PostgreSQL)."""
 import fcntl
 import os
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -98,6 +100,51 @@ def test_sqlite_writers_take_turns_from_the_first_write_to_the_end_of_the_transa
     with pytest.raises(IntegrityError), till_transaction() as cursor:
         cursor.run(ADD, m=member.id, o=offer.id, p="all", n=1)  # the same key again: refused
     assert someone_else_can_write(queue)  # a failed transaction leaves the queue too
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="the writer queue is for SQLite files")
+def test_a_second_writer_waits_for_the_first_to_commit_then_proceeds(app, offer, member):
+    steps, first_wrote, first_may_commit = [], threading.Event(), threading.Event()
+
+    def first():
+        with app.app_context(), till_transaction() as cursor:
+            cursor.run(ADD, m=member.id, o=offer.id, p="first", n=1)
+            first_wrote.set()
+            first_may_commit.wait(10)
+            steps.append("first commits")
+
+    def second():
+        first_wrote.wait(10)
+        with app.app_context(), till_transaction() as cursor:
+            cursor.run(ADD, m=member.id, o=offer.id, p="second", n=1)
+            steps.append("second wrote")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    first_wrote.wait(10)
+    time.sleep(0.2)
+    assert steps == []  # the second is waiting for its turn
+    first_may_commit.set()
+    for thread in threads:
+        thread.join(20)
+    assert steps == ["first commits", "second wrote"]
+    assert sorted(row.period for row in till_cursor().all(GET, m=member.id)) == ["first", "second"]
+
+
+def test_a_writer_that_cannot_take_a_turn_goes_ahead_without_one(tmp_path, monkeypatch):
+    assert WriterQueue(tmp_path / "missing" / "app.db").acquire() is False  # no such folder for the lock file
+    queue = WriterQueue(tmp_path / "app.db")
+    monkeypatch.setattr(WriterQueue, "THREAD_WAIT_SECONDS", 0.05)
+    assert queue.acquire() is True
+    answers = []
+    waited = threading.Thread(target=lambda: answers.append(queue.acquire()))
+    waited.start()
+    waited.join(5)
+    assert answers == [False]  # another thread of this process kept its turn too long
+    queue.release()
+    assert queue.acquire() is True
+    queue.release()
 
 
 def test_only_sqlite_files_have_a_writer_queue(app):
