@@ -1,8 +1,6 @@
 """百业千店: the support-the-military merchant discount network."""
-import inspect
 import os
 import secrets
-from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -20,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config=None):
     """Build the application: config in layers, then extensions, blueprints, errors, commands."""
-    app = App(
+    app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
@@ -41,19 +39,6 @@ def create_app(test_config=None):
     register_errorhandlers(app)
     register_commands(app)
     return app
-
-
-class App(Flask):
-    """Flask, remembering which hooks and views are coroutine functions: it asks again for each of
-    them on every request (a dozen times per API call here), and the answer never changes."""
-
-    def ensure_sync(self, func):
-        return self.async_to_sync(func) if _is_coroutine(func) else func
-
-
-@lru_cache(maxsize=1024)
-def _is_coroutine(func):
-    return inspect.iscoroutinefunction(func)
 
 
 class DatabaseIdConverter(IntegerConverter):
