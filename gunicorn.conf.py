@@ -1,8 +1,8 @@
 """gunicorn settings shipped with the app (`gunicorn -c gunicorn.conf.py wsgi:app`).
 
 Measured on the 2-core reference machine: 2 sync workers beat 4, and threaded workers left one
-worker idle under keep-alive load, so the default is one sync worker per core, never recycled. Override any of
-these with GUNICORN_* environment variables or on the command line.
+worker idle under keep-alive load, so the default is one sync worker per core, never recycled.
+Override any of these with GUNICORN_* environment variables or on the command line.
 """
 import gc
 import multiprocessing

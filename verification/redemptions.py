@@ -232,10 +232,13 @@ class LoggedRedemption:
     day: object
     idempotency_key: str | None
     usage_period: str
-    labels: dict = None
-    id: int | None = None
+    labels: dict
+    id: int | None = None  # set once inserted
+    # Not fields: a redemption just logged is never voided (read-only on instances, since slots).
     voided_at = None
     void_reason = None
+
+
 _INSERT_REDEMPTION = Prepared(insert(Redemption.__table__)
                               .values({name: bindparam(f"v_{name}") for name in _REDEMPTION_VALUES})
                               .returning(Redemption.id))
@@ -317,8 +320,8 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     redemption = LoggedRedemption(**values, labels={
         "offer_title": offer.title, "card_no": credential.card_no,
         "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)})
-    # The first write of the transaction: on SQLite it takes the write lock, so everything after it runs
-    # one request at a time.
+    # The first write of the transaction: on SQLite it takes the writers' turn (baiye.prepared.WriterQueue)
+    # and the database's write lock, so everything after it runs one request at a time.
     if offer.limit_per_member:
         take_use(cursor, member, offer, values["usage_period"])
     redemption.id = cursor.scalar(_INSERT_REDEMPTION, **{f"v_{name}": value for name, value in values.items()})
