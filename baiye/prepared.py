@@ -92,10 +92,9 @@ class _Plan:
 
 
 class TillCursor:
-    """A DB-API cursor and its dialect, to run Prepared statements (or driver-level SQL) with. Given a
-    WriterQueue, the first Prepared statement that writes waits for its turn in it (released by
-    till_transaction when the transaction ends). Writes through `sql()`, or text() statements, take no
-    turn: still correct, only without the queue's speed."""
+    """A DB-API cursor and its dialect, to run Prepared statements with. Given a WriterQueue, the first
+    statement that writes waits for its turn in it (released by till_transaction when the transaction
+    ends). A text() statement counts as a read: it would write without a turn, correct but slower."""
 
     def __init__(self, cursor, dialect, writers=None):
         self.cursor = cursor
@@ -115,15 +114,12 @@ class TillCursor:
             self.in_turn = self.writers.acquire()
             if not self.in_turn:
                 self.writers = None  # going ahead without a turn
-        self.sql(plan.sql, plan.parameters(values))
-        return plan
-
-    def sql(self, text, parameters):
-        """Run SQL written in the driver's own parameter style; the DB-API cursor, for fetching."""
+        parameters = plan.parameters(values)
         try:
-            return self.cursor.execute(text, parameters)
+            self.cursor.execute(plan.sql, parameters)
         except self.dialect.loaded_dbapi.Error as err:
-            raise sqlalchemy_error(err, self.dialect, text, parameters) from err
+            raise sqlalchemy_error(err, self.dialect, plan.sql, parameters) from err
+        return plan
 
     def all(self, prepared, **values):
         plan = self.execute(prepared, **values)
