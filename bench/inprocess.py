@@ -18,7 +18,6 @@ import json
 import os
 import pstats
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import SEED  # noqa: E402 - after the path is set
+from bench.run import seed  # noqa: E402 - after the path is set
 
 
 def environ(path, body, token):
@@ -68,17 +67,10 @@ def main():
     parser.add_argument("--only", choices=("ceiling_json", "verify", "ceiling_insert", "redeem"), help="time one route")
     parser.add_argument("--profile", choices=("verify", "redeem"))
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-inprocess-"))
-    os.environ.update(DATABASE_URL=f"sqlite:///{work / 'app.db'}", SECRET_KEY="bench-secret", BASE_URL="",
-                      FLASK_RATELIMIT_VERIFY="100000000 per minute", CEILING_DB=str(work / "ceiling.db"))
-    os.environ.pop("RATELIMIT_STORAGE_URI", None)
-    flask = str(Path(sys.executable).with_name("flask"))
-    subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, check=True, capture_output=True)
-    codes_file = work / "codes.txt"
-    seeded = subprocess.run([sys.executable, "-c", SEED, str(args.members), str(codes_file)], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.split()
-    token, offer_id = seeded[-2], int(seeded[-1])
-    codes = codes_file.read_text().split()
+    env, token, offer_id, codes_file = seed(Path(tempfile.mkdtemp(prefix="bench-inprocess-")), args.members)
+    os.environ.clear()
+    os.environ.update(env)  # the environment bench/run.py serves the app with, before the app is imported
+    offer_id, codes = int(offer_id), codes_file.read_text().split()
 
     from bench.ceiling import app as ceiling
     from wsgi import app

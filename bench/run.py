@@ -103,6 +103,22 @@ with app.app_context():
 """
 
 
+def seed(work, members):
+    """A fresh SQLite database in the folder `work`, migrated and seeded by SEED with `members` members.
+    Returns the environment to run the app and the ceiling with, the cashier's bearer token, the
+    unlimited offer's id and the file of the members' QR texts (one per line)."""
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'app.db'}", SECRET_KEY="bench-secret",
+               BASE_URL="", FLASK_RATELIMIT_VERIFY="100000000 per minute", CEILING_DB=str(work / "ceiling.db"),
+               PYTHONPATH=str(ROOT))
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    subprocess.run([str(Path(PYTHON).with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    codes = work / "codes.txt"
+    seeded = subprocess.run([PYTHON, "-c", SEED, str(members), str(codes)], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    return env, seeded[-2], seeded[-1], codes
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -149,16 +165,7 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'app.db'}", SECRET_KEY="bench-secret",
-               BASE_URL="", FLASK_RATELIMIT_VERIFY="100000000 per minute", CEILING_DB=str(work / "ceiling.db"),
-               PYTHONPATH=str(ROOT))
-    env.pop("RATELIMIT_STORAGE_URI", None)
-    subprocess.run([str(Path(PYTHON).with_name("flask")), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
-    codes = work / "codes.txt"
-    seeded = subprocess.run([PYTHON, "-c", SEED, str(args.members), str(codes)], cwd=ROOT, env=env, check=True,
-                            capture_output=True, text=True).stdout.split()
-    token, offer_id = seeded[-2], seeded[-1]
+    env, token, offer_id, codes = seed(work, args.members)
     (work / "bench.lua").write_text(LUA)
     env.update(BENCH_LUA=str(work / "bench.lua"), BENCH_CODES=str(codes), BENCH_TOKEN=token, BENCH_OFFER=offer_id)
 
