@@ -13,9 +13,9 @@ import hmac
 import re
 import secrets
 import struct
-from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -33,6 +33,7 @@ MAC_BYTES = 12  # 96 bits: forging one by trial is hopeless behind a rate-limite
 CARD_RE = re.compile(r"^\d{12}$")
 KID_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 TOKEN_RE = re.compile(r"^([A-Za-z0-9_-]{1,16})\.([A-Za-z0-9_-]{20,80})$")
+SEPARATORS_RE = re.compile(r"[\s\-]")  # spaces and dashes people type inside a card number
 EPOCH = datetime(1970, 1, 1)
 
 REASONS = ("revoked", "expired", "stale", "unknown", "invalid")
@@ -69,7 +70,7 @@ def signing_kid():
 
 
 def _mac(key, kid, payload):
-    return hmac.new(key, kid.encode() + b"." + payload, hashlib.sha256).digest()[:MAC_BYTES]
+    return hmac.digest(key, kid.encode() + b"." + payload, "sha256")[:MAC_BYTES]
 
 
 def _b64(raw):
@@ -264,8 +265,7 @@ def extract(code):
     return text
 
 
-@dataclass(frozen=True)
-class MemberView:
+class MemberView(NamedTuple):
     """The member fields a till needs, read with the credential in one query."""
 
     id: int
@@ -275,9 +275,9 @@ class MemberView:
     purged_at: datetime | None
 
 
-@dataclass(frozen=True)
-class CredentialView:
-    """A credential as resolved from a scanned code: a snapshot, not a tracked ORM object."""
+class CredentialView(NamedTuple):
+    """A credential as resolved from a scanned code: a snapshot, not a tracked ORM object (a named tuple:
+    immutable, and built on every scan at a fraction of a frozen dataclass's cost)."""
 
     id: int
     member_id: int
@@ -326,7 +326,7 @@ def resolve_code(code, now):
     if not isinstance(code, str) or len(code) > 500:
         raise refuse("invalid")
     text = extract(code)
-    digits = re.sub(r"[\s\-]", "", text)
+    digits = SEPARATORS_RE.sub("", text)
     if CARD_RE.match(digits):
         if not card_no_valid(digits):
             raise refuse("invalid")
