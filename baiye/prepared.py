@@ -24,6 +24,7 @@ import weakref
 from collections import namedtuple
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import itemgetter
 
 from sqlalchemy.exc import DBAPIError
 
@@ -60,7 +61,8 @@ class _Plan:
             raise ValueError(f"Prepared cannot run {statement}: give every value, and no expanding IN")
         self.sql = str(compiled)
         self.writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
-        self.positions = compiled.positiontup  # names in order for positional paramstyles, else None
+        # Positional paramstyles (SQLite's ?): the values in the statement's order, picked in one call.
+        self.pick = None if compiled.positiontup is None else _picker(compiled.positiontup)
         # Values the statement carries itself (literals in expressions); bindparam("name") must be given.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         self.binds = {}
@@ -71,8 +73,9 @@ class _Plan:
         columns = list(getattr(statement, "exported_columns", ()) or ())
         # Rows are named tuples of the columns' keys (an unlabelled expression becomes _0, _1...).
         self.row = namedtuple("Row", [str(c.key) for c in columns], rename=True) if columns else None
-        self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-        self.convert = any(self.results)
+        # The columns whose values need converting (dates on SQLite, say), by position: most need none.
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self.conversions = [(index, convert) for index, convert in enumerate(processors) if convert is not None]
 
     def parameters(self, values):
         if self.defaults:
@@ -80,15 +83,22 @@ class _Plan:
         for name, processor in self.binds.items():
             if name in values:
                 values[name] = processor(values[name])
-        if self.positions is not None:
-            return tuple(values[name] for name in self.positions)
-        return values
+        return values if self.pick is None else self.pick(values)
 
     def make_row(self, raw):
-        if self.convert:
-            raw = [value if convert is None or value is None else convert(value)
-                   for convert, value in zip(self.results, raw)]
+        if self.conversions:
+            raw = list(raw)
+            for index, convert in self.conversions:
+                if raw[index] is not None:
+                    raw[index] = convert(raw[index])
         return self.row._make(raw)
+
+
+def _picker(names):
+    """A function that takes a dict and returns the values of `names`, in order, as a tuple."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)  # itemgetter of one name gives no tuple
 
 
 class TillCursor:
@@ -152,9 +162,10 @@ _current = ContextVar("till_transaction", default=None)
 
 @contextmanager
 def till_transaction():
-    """A transaction of its own, on a connection from the engine's pool, for one scan or redemption.
+    """A transaction of its own for one scan or redemption, on a connection of its own: on a SQLite file,
+    the thread's till connection (TillConnections); on any other database, one from the engine's pool.
 
-    Committed when the block ends, rolled back if it raises; the connection goes back to the pool
+    Committed when the block ends, rolled back if it raises; a pooled connection goes back to the pool
     either way. Work done through the ORM session meanwhile is a separate transaction: on SQLite, do
     not write through both at once. A block inside another joins it (no savepoint: an inner failure
     that the outer block catches does not undo the inner writes). A request may hold this connection
@@ -165,9 +176,11 @@ def till_transaction():
     if _current.get() is not None:  # already inside one: join it
         yield _current.get()
         return
-    dialect = db.engine.dialect
-    connection = db.engine.raw_connection()
-    cursor = TillCursor(connection.cursor(), dialect, WriterQueue.of(db.engine))
+    engine = db.engine
+    dialect = engine.dialect
+    writers = WriterQueue.of(engine)
+    connection = TillConnections.take(engine) if writers is not None else engine.raw_connection()
+    cursor = TillCursor(connection.cursor(), dialect, writers)
     token = _current.set(cursor)
     try:
         yield cursor
@@ -179,8 +192,11 @@ def till_transaction():
         try:
             connection.rollback()
         except dialect.loaded_dbapi.Error as err:
-            # A connection that cannot roll back (lost, most likely) leaves the pool; what failed first is raised.
-            connection.invalidate(err)
+            # A connection that cannot roll back (lost, most likely) is not used again; what failed first is raised.
+            if writers is None:
+                connection.invalidate(err)
+            else:
+                TillConnections.discard(engine)
         raise
     finally:
         try:
@@ -188,7 +204,43 @@ def till_transaction():
                 cursor.writers.release()
         finally:
             _current.reset(token)
-            connection.close()
+            if writers is None:
+                connection.close()  # back to the pool
+
+
+class TillConnections(threading.local):
+    """On a SQLite file, each thread keeps one connection for its till transactions, as the bare insert the
+    benchmark compares redeem with does (bench/ceiling.py): taking a connection from the pool and giving
+    it back cost a twentieth of a scan, and a connection to a file has nothing to lose that the pool
+    would notice. It is made by the engine's pool (so with the engine's connect settings: WAL, foreign
+    keys, busy timeout), then detached from it, so it counts against no pool size; it is closed when the
+    thread or the engine goes, or when it fails to roll back. Every till transaction ends in a commit or
+    a rollback, so each starts clean."""
+
+    def __init__(self):
+        self.by_engine = weakref.WeakKeyDictionary()
+
+    @staticmethod
+    def take(engine):
+        """This thread's till connection to the engine's database, made on first use."""
+        connection = _till_connections.by_engine.get(engine)
+        if connection is None:
+            connection = _till_connections.by_engine[engine] = engine.raw_connection()
+            connection.detach()
+        return connection
+
+    @staticmethod
+    def discard(engine):
+        """Close this thread's till connection to the engine's database; the next transaction makes another."""
+        connection = _till_connections.by_engine.pop(engine, None)
+        if connection is not None and connection.dbapi_connection is not None:
+            try:
+                connection.dbapi_connection.close()  # as it is: the pool's close would try a rollback first
+            except engine.dialect.loaded_dbapi.Error:
+                pass  # going anyway
+
+
+_till_connections = TillConnections()
 
 
 class WriterQueue:
@@ -251,6 +303,11 @@ class WriterQueue:
 # its own (an flock belongs to the open file, which a child would otherwise share with its parent).
 _writer_queues = weakref.WeakKeyDictionary()
 os.register_at_fork(after_in_child=_writer_queues.clear)
+# Nor does a child use its parent's till connections: a SQLite connection must not cross a fork. They are not
+# closed in the child either (closing one could checkpoint the parent's database); they are only set aside.
+_inherited_connections = []
+os.register_at_fork(after_in_child=lambda: (_inherited_connections.extend(_till_connections.by_engine.values()),
+                                            _till_connections.by_engine.clear()))
 
 
 def till_cursor(session=None):

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from baiye.extensions import db
-from baiye.prepared import Prepared, WriterQueue, till_cursor, till_transaction
+from baiye.prepared import Prepared, TillConnections, WriterQueue, till_cursor, till_transaction
 from verification.redemption_models import UsageCounter
 
 COUNTER = UsageCounter.__table__
@@ -145,6 +145,57 @@ def test_a_writer_that_cannot_take_a_turn_goes_ahead_without_one(tmp_path, monke
     queue.release()
     assert queue.acquire() is True
     queue.release()
+
+
+def driver_connection(cursor):
+    return cursor.cursor.connection
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="kept connections are for SQLite files")
+def test_on_sqlite_each_thread_keeps_its_till_connection(app, offer, member):
+    member_id, offer_id = member.id, offer.id
+    in_use = db.engine.pool.checkedout()  # the session's
+    with till_transaction() as cursor:
+        cursor.run(ADD, m=member_id, o=offer_id, p="all", n=1)
+        mine = driver_connection(cursor)
+    with till_transaction() as cursor:
+        assert driver_connection(cursor) is mine and cursor.scalar(COUNT) == 1
+    assert db.engine.pool.checkedout() == in_use  # detached from the pool: it holds no place there
+    assert mine.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # made with the engine's connect settings
+
+    theirs = []
+
+    def other_thread():
+        with app.app_context(), till_transaction() as cursor:
+            theirs.append(driver_connection(cursor))
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join(10)
+    assert theirs and theirs[0] is not mine
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="kept connections are for SQLite files")
+def test_a_kept_connection_that_cannot_roll_back_is_closed_and_replaced(offer, member, monkeypatch):
+    kept = TillConnections.take(db.engine)
+    driver = kept.dbapi_connection
+    monkeypatch.setattr(kept, "rollback", lambda: driver.execute("no such statement"))
+    with pytest.raises(RuntimeError), till_transaction():
+        raise RuntimeError("refused")
+    with pytest.raises(db.engine.dialect.loaded_dbapi.ProgrammingError):
+        driver.execute("SELECT 1")  # closed
+    with till_transaction() as cursor:
+        assert driver_connection(cursor) is not None and cursor.scalar(COUNT) == 0
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="the pool serves other databases")
+def test_elsewhere_till_connections_come_from_the_pool_and_go_back(offer, member):
+    assert member.id and offer.id
+    in_use = db.engine.pool.checkedout()
+    with till_transaction() as cursor:
+        cursor.scalar(COUNT)
+        assert db.engine.pool.checkedout() == in_use + 1
+    assert db.engine.pool.checkedout() == in_use
 
 
 def test_only_sqlite_files_have_a_writer_queue(app):
