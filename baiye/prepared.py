@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import itemgetter
 
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 from baiye.extensions import db
@@ -213,33 +214,58 @@ class TillConnections(threading.local):
     benchmark compares redeem with does (bench/ceiling.py): taking a connection from the pool and giving
     it back cost a twentieth of a scan, and a connection to a file has nothing to lose that the pool
     would notice. It is made by the engine's pool (so with the engine's connect settings: WAL, foreign
-    keys, busy timeout), then detached from it, so it counts against no pool size; it is closed when the
-    thread or the engine goes, or when it fails to roll back. Every till transaction ends in a commit or
-    a rollback, so each starts clean."""
+    keys, busy timeout) and detached from it, so it counts against no pool size; only the driver's
+    connection is kept, which holds no reference to the engine. It is closed when the thread or the
+    engine goes or the engine is disposed (as after the database file was replaced: other threads
+    replace theirs at their next transaction), and replaced after it fails to roll back. A transaction
+    left open on it (a rollback cut short) is rolled back before it is used again."""
 
     def __init__(self):
-        self.by_engine = weakref.WeakKeyDictionary()
+        self.by_engine = weakref.WeakKeyDictionary()  # engine -> (its generation when made, driver connection)
 
     @staticmethod
     def take(engine):
-        """This thread's till connection to the engine's database, made on first use."""
-        connection = _till_connections.by_engine.get(engine)
-        if connection is None:
-            connection = _till_connections.by_engine[engine] = engine.raw_connection()
-            connection.detach()
+        """This thread's till connection to the engine's database (a DB-API connection)."""
+        generation = _generations.get(engine)
+        kept = _till_connections.by_engine.get(engine)
+        if kept is not None and kept[0] == generation:
+            connection = kept[1]
+            try:
+                if connection.in_transaction:
+                    connection.rollback()
+                return connection
+            except engine.dialect.loaded_dbapi.Error:
+                pass  # replaced below
+        TillConnections.discard(engine)
+        if generation is None:
+            generation = _generations[engine] = 0
+            event.listen(engine, "engine_disposed", _next_generation)
+        pooled = engine.raw_connection()
+        connection = pooled.dbapi_connection
+        pooled.detach()
+        _till_connections.by_engine[engine] = (generation, connection)
         return connection
 
     @staticmethod
     def discard(engine):
         """Close this thread's till connection to the engine's database; the next transaction makes another."""
-        connection = _till_connections.by_engine.pop(engine, None)
-        if connection is not None and connection.dbapi_connection is not None:
+        kept = _till_connections.by_engine.pop(engine, None)
+        if kept is not None:
             try:
-                connection.dbapi_connection.close()  # as it is: the pool's close would try a rollback first
+                kept[1].close()  # as it is: the pool's close would try a rollback first
             except engine.dialect.loaded_dbapi.Error:
                 pass  # going anyway
 
 
+def _next_generation(engine):
+    """engine.dispose(): this thread's kept till connection to it is closed now (unless a till transaction
+    is using it), every other thread's is replaced at its next transaction."""
+    _generations[engine] = _generations.get(engine, 0) + 1
+    if _current.get() is None:
+        TillConnections.discard(engine)
+
+
+_generations = weakref.WeakKeyDictionary()  # engine -> how many times it was disposed (once it kept a connection)
 _till_connections = TillConnections()
 
 

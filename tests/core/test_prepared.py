@@ -175,17 +175,60 @@ def test_on_sqlite_each_thread_keeps_its_till_connection(app, offer, member):
     assert theirs and theirs[0] is not mine
 
 
-@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="kept connections are for SQLite files")
-def test_a_kept_connection_that_cannot_roll_back_is_closed_and_replaced(offer, member, monkeypatch):
-    kept = TillConnections.take(db.engine)
-    driver = kept.dbapi_connection
-    monkeypatch.setattr(kept, "rollback", lambda: driver.execute("no such statement"))
-    with pytest.raises(RuntimeError), till_transaction():
+SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="kept connections are for SQLite files")
+
+
+@SQLITE_ONLY
+def test_a_kept_connection_that_cannot_roll_back_is_closed_and_replaced(offer, member):
+    with pytest.raises(RuntimeError), till_transaction() as cursor:
+        lost = driver_connection(cursor)
+        lost.close()  # as if the connection had been lost: the rollback fails
         raise RuntimeError("refused")
-    with pytest.raises(db.engine.dialect.loaded_dbapi.ProgrammingError):
-        driver.execute("SELECT 1")  # closed
     with till_transaction() as cursor:
-        assert driver_connection(cursor) is not None and cursor.scalar(COUNT) == 0
+        assert driver_connection(cursor) is not lost and cursor.scalar(COUNT) == 0
+
+
+@SQLITE_ONLY
+def test_a_transaction_left_open_on_a_kept_connection_is_rolled_back_before_its_next_use(offer, member):
+    member_id, offer_id = member.id, offer.id
+    kept = TillConnections.take(db.engine)
+    kept.execute("INSERT INTO usage_counter (member_id, offer_id, period, used) VALUES (?, ?, 'left', 1)",
+                 (member_id, offer_id))  # begins a transaction that nothing ends (a rollback cut short)
+    assert kept.in_transaction
+    with till_transaction() as cursor:
+        assert driver_connection(cursor) is kept and cursor.scalar(COUNT) == 0
+
+
+@SQLITE_ONLY
+def test_disposing_of_the_engine_replaces_every_kept_connection(offer, member):
+    kept = TillConnections.take(db.engine)
+    db.engine.dispose()  # as after the database file was replaced
+    with till_transaction() as cursor:
+        assert driver_connection(cursor) is not kept
+    with pytest.raises(db.engine.dialect.loaded_dbapi.ProgrammingError):
+        kept.execute("SELECT 1")  # closed by its thread when replaced
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_kept_connection_goes_with_its_engine(tmp_path):
+    import gc
+    import weakref
+
+    from sqlalchemy import create_engine
+
+    path = str(tmp_path / "gone.db")
+
+    def open_files():
+        return sum(1 for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == path)
+
+    engine = create_engine(f"sqlite:///{path}")
+    TillConnections.take(engine).execute("SELECT 1")
+    assert open_files() == 1
+    engine_ref = weakref.ref(engine)
+    del engine
+    gc.collect()  # the engine (in reference cycles of its own)
+    gc.collect()  # then its kept connection (in a cycle with its statement cache)
+    assert engine_ref() is None and open_files() == 0  # nothing kept the engine, and its connection closed
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="the pool serves other databases")
