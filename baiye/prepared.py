@@ -7,8 +7,8 @@ are still written as Core statements and compiled by SQLAlchemy for the dialect 
 stays portable; they are compiled once, and executed with the DB-API cursor, applying the same type
 conversions SQLAlchemy would (dates as text on SQLite, for one).
 
-They run in the till transaction in progress (`till_transaction`: a pooled connection of its own, which
-also spares the ORM session's begin and close, a fifth of a scan's time) or else on the session's
+They run in the till transaction in progress (`till_transaction`: a connection of its own, which also
+spares the ORM session's begin and close, a fifth of a scan's time) or else on the session's
 connection, in its transaction. On a SQLite file, a till transaction's first write waits its turn in
 a queue of the till's writers (WriterQueue) rather than in SQLite's busy handler:
 
@@ -164,7 +164,7 @@ _current = ContextVar("till_transaction", default=None)
 @contextmanager
 def till_transaction():
     """A transaction of its own for one scan or redemption, on a connection of its own: on a SQLite file,
-    the thread's till connection (TillConnections); on any other database, one from the engine's pool.
+    the thread's till connection (till_connections); on any other database, one from the engine's pool.
 
     Committed when the block ends, rolled back if it raises; a pooled connection goes back to the pool
     either way. Work done through the ORM session meanwhile is a separate transaction: on SQLite, do
@@ -180,7 +180,7 @@ def till_transaction():
     engine = db.engine
     dialect = engine.dialect
     writers = WriterQueue.of(engine)
-    connection = TillConnections.take(engine) if writers is not None else engine.raw_connection()
+    connection = till_connections.take(engine) if writers is not None else engine.raw_connection()
     cursor = TillCursor(connection.cursor(), dialect, writers)
     token = _current.set(cursor)
     try:
@@ -197,7 +197,7 @@ def till_transaction():
             if writers is None:
                 connection.invalidate(err)
             else:
-                TillConnections.discard(engine)
+                till_connections.discard(engine)
         raise
     finally:
         try:
@@ -223,11 +223,10 @@ class TillConnections(threading.local):
     def __init__(self):
         self.by_engine = weakref.WeakKeyDictionary()  # engine -> (its generation when made, driver connection)
 
-    @staticmethod
-    def take(engine):
+    def take(self, engine):
         """This thread's till connection to the engine's database (a DB-API connection)."""
         generation = _generations.get(engine)
-        kept = _till_connections.by_engine.get(engine)
+        kept = self.by_engine.get(engine)
         if kept is not None and kept[0] == generation:
             connection = kept[1]
             try:
@@ -236,20 +235,19 @@ class TillConnections(threading.local):
                 return connection
             except engine.dialect.loaded_dbapi.Error:
                 pass  # replaced below
-        TillConnections.discard(engine)
+        self.discard(engine)
         if generation is None:
             generation = _generations[engine] = 0
             event.listen(engine, "engine_disposed", _next_generation)
         pooled = engine.raw_connection()
         connection = pooled.dbapi_connection
         pooled.detach()
-        _till_connections.by_engine[engine] = (generation, connection)
+        self.by_engine[engine] = (generation, connection)
         return connection
 
-    @staticmethod
-    def discard(engine):
+    def discard(self, engine):
         """Close this thread's till connection to the engine's database; the next transaction makes another."""
-        kept = _till_connections.by_engine.pop(engine, None)
+        kept = self.by_engine.pop(engine, None)
         if kept is not None:
             try:
                 kept[1].close()  # as it is: the pool's close would try a rollback first
@@ -262,11 +260,11 @@ def _next_generation(engine):
     is using it), every other thread's is replaced at its next transaction."""
     _generations[engine] = _generations.get(engine, 0) + 1
     if _current.get() is None:
-        TillConnections.discard(engine)
+        till_connections.discard(engine)
 
 
 _generations = weakref.WeakKeyDictionary()  # engine -> how many times it was disposed (once it kept a connection)
-_till_connections = TillConnections()
+till_connections = TillConnections()  # each thread sees its own
 
 
 class WriterQueue:
@@ -332,8 +330,8 @@ os.register_at_fork(after_in_child=_writer_queues.clear)
 # Nor does a child use its parent's till connections: a SQLite connection must not cross a fork. They are not
 # closed in the child either (closing one could checkpoint the parent's database); they are only set aside.
 _inherited_connections = []
-os.register_at_fork(after_in_child=lambda: (_inherited_connections.extend(_till_connections.by_engine.values()),
-                                            _till_connections.by_engine.clear()))
+os.register_at_fork(after_in_child=lambda: (_inherited_connections.extend(till_connections.by_engine.values()),
+                                            till_connections.by_engine.clear()))
 
 
 def till_cursor(session=None):

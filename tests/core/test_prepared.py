@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from baiye.extensions import db
-from baiye.prepared import Prepared, TillConnections, WriterQueue, till_cursor, till_transaction
+from baiye.prepared import Prepared, WriterQueue, till_connections, till_cursor, till_transaction
 from verification.redemption_models import UsageCounter
 
 COUNTER = UsageCounter.__table__
@@ -175,7 +175,8 @@ def test_on_sqlite_each_thread_keeps_its_till_connection(app, offer, member):
     assert theirs and theirs[0] is not mine
 
 
-SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="kept connections are for SQLite files")
+SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                 reason="kept connections are for SQLite files")
 
 
 @SQLITE_ONLY
@@ -191,7 +192,7 @@ def test_a_kept_connection_that_cannot_roll_back_is_closed_and_replaced(offer, m
 @SQLITE_ONLY
 def test_a_transaction_left_open_on_a_kept_connection_is_rolled_back_before_its_next_use(offer, member):
     member_id, offer_id = member.id, offer.id
-    kept = TillConnections.take(db.engine)
+    kept = till_connections.take(db.engine)
     kept.execute("INSERT INTO usage_counter (member_id, offer_id, period, used) VALUES (?, ?, 'left', 1)",
                  (member_id, offer_id))  # begins a transaction that nothing ends (a rollback cut short)
     assert kept.in_transaction
@@ -201,7 +202,7 @@ def test_a_transaction_left_open_on_a_kept_connection_is_rolled_back_before_its_
 
 @SQLITE_ONLY
 def test_disposing_of_the_engine_replaces_every_kept_connection(offer, member):
-    kept = TillConnections.take(db.engine)
+    kept = till_connections.take(db.engine)
     db.engine.dispose()  # as after the database file was replaced
     with till_transaction() as cursor:
         assert driver_connection(cursor) is not kept
@@ -222,7 +223,7 @@ def test_a_kept_connection_goes_with_its_engine(tmp_path):
         return sum(1 for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == path)
 
     engine = create_engine(f"sqlite:///{path}")
-    TillConnections.take(engine).execute("SELECT 1")
+    till_connections.take(engine).execute("SELECT 1")
     assert open_files() == 1
     engine_ref = weakref.ref(engine)
     del engine
