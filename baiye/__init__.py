@@ -167,11 +167,9 @@ def register_extensions(app):
     login_manager.session_protection = "basic"
 
     import_models()
-    from baiye.accounts.models import User
+    from baiye.accounts.services import user_for_session
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(user_for_session)
 
 
 def bearer_token(req):

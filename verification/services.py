@@ -4,13 +4,13 @@ import secrets
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from baiye import audit, lists
-from baiye.accounts.models import ApiToken, User
-from baiye.accounts.services import create_user, forget_tokens
+from baiye.accounts.models import User
+from baiye.accounts.services import create_user, end_sessions, forget_tokens
 from baiye.clock import utcnow
 from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
@@ -254,8 +254,7 @@ def activate(token, now=None):
         user.member_id = member.id
         db.session.flush()
     else:
-        # the link binds a new phone: bearer tokens handed to an earlier one stop working
-        db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        end_sessions(user)  # the link binds a new phone: the earlier one is signed out
     user.is_disabled = False
     user.last_login_at = now
     db.session.execute(update(ActivationLink).where(ActivationLink.id == link.id).values(user_id=user.id))

@@ -17,12 +17,18 @@ class User(UserMixin, db.Model):
     is_disabled = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
+    # Part of every session's and remember-me cookie's user id: raising it signs the user out everywhere.
+    session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     shop = db.relationship("Shop", foreign_keys=[shop_id])
 
     @property
     def is_active(self):
         return not self.is_disabled
+
+    def get_id(self):
+        """The id Flask-Login keeps in the session and the remember-me cookie: "<id>.<session epoch>"."""
+        return f"{self.id}.{self.session_epoch}"
 
     def has_role(self, *roles):
         return self.role in roles

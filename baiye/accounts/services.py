@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_login import UserMixin
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from baiye.clock import utcnow
@@ -140,6 +140,26 @@ class TokenCache:
 
 
 token_cache = TokenCache()
+
+
+def user_for_session(user_id):
+    """The user a session's or remember-me cookie's id names ("<id>.<session epoch>", User.get_id), or None
+    when the id is malformed or the user has since been signed out everywhere. A bare "<id>", as sessions
+    made before the epoch existed hold, stands for epoch 0."""
+    number, dot, epoch = str(user_id).partition(".")
+    if not (number.isascii() and number.isdigit() and 0 < int(number) < 2**31):
+        return None
+    if dot and not (epoch.isascii() and epoch.isdigit()):
+        return None
+    user = db.session.get(User, int(number))
+    return user if user is not None and user.session_epoch == int(epoch or 0) else None
+
+
+def end_sessions(user):
+    """Sign the user out everywhere: every browser session and remember-me cookie, and every bearer token
+    (the caller commits, then calls forget_tokens)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def forget_tokens():

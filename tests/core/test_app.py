@@ -230,3 +230,40 @@ def test_bearer_calls_carry_no_session_and_pages_still_vary_by_cookie(api, clien
     assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
     page = client.get("/")  # a page reads the (empty) session: caches must keep signed-in visitors apart
     assert "Cookie" in page.headers.get("Vary", "")
+
+
+def test_session_user_ids_carry_the_epoch(client, make):
+    """The session holds "<id>.<epoch>"; a bare id from before the epoch existed still stands for epoch 0,
+    and any other value (a stale epoch, a forged or mangled one) signs no one in and breaks nothing."""
+    user = make.coordinator(username="coord")
+    client.post("/login", data={"username": "coord", "password": "secret123"})
+    with client.session_transaction() as session:
+        assert session["_user_id"] == f"{user.id}.0"
+    assert client.get("/admin/members").status_code == 200
+    client.delete_cookie("remember_token")  # the session alone decides below
+    for value, signed_in in ((str(user.id), True), (f"{user.id}.1", False), (f"{user.id}.", False), ("abc", False),
+                             (f"{user.id}.x", False), ("0", False), ("-1", False), ("99999999999999999999", False),
+                             ("", False), ("１", False), (f"{user.id}.0.0", False), (f"{user.id}.-1", False)):
+        with client.session_transaction() as session:
+            session["_user_id"] = value
+        response = client.get("/admin/members")
+        assert response.status_code == (200 if signed_in else 302), value
+
+
+def test_end_sessions_raises_the_epoch_and_drops_bearer_tokens(app, make):
+    from baiye.accounts.models import ApiToken
+    from baiye.accounts.services import (end_sessions, forget_tokens, issue_api_token, user_for_session,
+                                         user_for_token)
+
+    user = make.coordinator()
+    token = issue_api_token(user)
+    db.session.commit()
+    old_id = user.get_id()
+    assert user_for_session(old_id) is user and user_for_token(token) is not None
+    end_sessions(user)
+    db.session.commit()
+    forget_tokens()
+    assert user.get_id() == f"{user.id}.1" and user_for_session(user.get_id()) is user
+    assert user_for_session(old_id) is None and user_for_session(str(user.id)) is None
+    assert user_for_token(token) is None and db.session.query(ApiToken).count() == 0
+

@@ -194,3 +194,27 @@ def test_pages_render_in_english(client, coordinator, make):
     for path in ("/admin/members", "/admin/members/new", "/admin/members/import", f"/admin/members/{member.id}",
                  "/admin/members/print", f"/admin/members/{member.id}/edit"):
         assert client.get(path + ("&" if "?" in path else "?") + "lang=en").status_code == 200, path
+
+
+def test_activating_a_new_phone_signs_the_old_one_out(client, coordinator):
+    """The link binds the phone it is used on: the phone it bound before loses its session and its
+    remember-me cookie, while the new one and the coordinator stay signed in."""
+    response = client.post("/admin/members/new", data=form())
+    detail = response.headers["Location"]
+    first = activation_path(client.get(detail).get_data(as_text=True))
+    old_phone, new_phone = client.application.test_client(), client.application.test_client()
+    assert old_phone.post(first).status_code == 302
+    assert old_phone.get("/me").status_code == 200
+    old_phone.delete_cookie("session")  # a phone that was switched off: only the remember-me cookie is left
+    assert old_phone.get("/me").status_code == 200
+
+    member_id = int(detail.rstrip("/").rsplit("/", 1)[1])
+    assert client.post(f"/admin/members/{member_id}/activation").status_code == 302
+    second = activation_path(client.get(detail).get_data(as_text=True))
+    assert new_phone.post(second).status_code == 302
+
+    signed_out = old_phone.get("/me")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    assert old_phone.get("/api/v1/me/code").status_code == 401
+    assert new_phone.get("/me").status_code == 200
+    assert client.get(detail).status_code == 200
