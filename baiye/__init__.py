@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from baiye import config as defaults
 from baiye.extensions import babel, csrf, db, limiter, login_manager, migrate
+from baiye.validators import is_row_id
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,13 +57,13 @@ class App(Flask):
 
 
 class DatabaseIdConverter(IntegerConverter):
-    """`<int:id>` in every URL. An id past 2**31 - 1 (the largest integer key every database holds)
+    """`<int:id>` in every URL. An id past MAX_ROW_ID (the largest integer key every database holds)
     cannot name a row: it becomes 0, which no row has, so the route gives its ordinary 404 rather
     than PostgreSQL an out-of-range error (or routing a misleading 405)."""
 
     def to_python(self, value):
         number = int(value)
-        return number if number < 2**31 else 0
+        return number if is_row_id(number) else 0
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):

@@ -1,8 +1,18 @@
-"""Checks for Chinese identifiers shared by every area: phones and business licences."""
+"""Checks shared by every area: row ids, and Chinese identifiers (phones and business licences)."""
 import re
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+
+# The largest integer key every supported database holds (PostgreSQL's INTEGER).
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value):
+    """Whether `value` can be a row's id: a positive int up to MAX_ROW_ID (a bool is not one). Checked before a
+    lookup, so that a number out of range finds nothing rather than making PostgreSQL raise an error."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
+
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 

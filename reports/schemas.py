@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from baiye import lists
+from baiye.validators import MAX_ROW_ID
 
 from .stats import GROUPS, Filters
 
@@ -30,7 +31,7 @@ class StatsQuerySchema(Schema):
     street = fields.String(load_default=None, validate=one_of_list("STREETS", _l("未知的街道/乡镇。")))
     industry = fields.String(load_default=None, validate=one_of_list("INDUSTRIES", _l("未知的行业。")))
     category = fields.String(load_default=None, validate=one_of_list("CATEGORIES", _l("未知的优待对象类别。")))
-    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1, error=_l("商户编号无效。")))
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID, error=_l("商户编号无效。")))
 
     @pre_load
     def drop_blanks(self, data, **kwargs):

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from baiye.clock import iso_utc
+from baiye.validators import MAX_ROW_ID
 
 from .tokens import card_last4
 
@@ -27,7 +28,7 @@ class VoidSchema(Schema):
 class RedemptionQuerySchema(Schema):
     date_from = fields.Date(data_key="from", load_default=None)
     date_to = fields.Date(data_key="to", load_default=None)
-    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 

@@ -21,6 +21,7 @@ from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
 from baiye.prepared import Prepared, till_cursor, till_transaction
+from baiye.validators import is_row_id
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
 from .tokens import card_last4, mask_name, resolve_code
@@ -109,7 +110,7 @@ def code_tail(code):
 
 def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None):
     """Record a refused scan (the caller commits). An offer id is kept only where such an offer exists."""
-    known = isinstance(offer_id, int) and 0 < offer_id < 2**31 and db.session.get(Offer, offer_id) is not None
+    known = is_row_id(offer_id) and db.session.get(Offer, offer_id) is not None
     db.session.add(ScanLog(at=now or utcnow(), action=action, reason=reason, shop_id=getattr(shop, "id", None),
                            user_id=getattr(actor, "id", None), code_tail=code_tail(code),
                            offer_id=offer_id if known else None,
@@ -296,7 +297,7 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     """Everything a redemption does, in the till transaction (see redeem), which commits it."""
     cursor = till_cursor()
     row = cursor.first(_SHOP_OFFER, shop_id=shop.id,
-                       offer_id=offer_id if isinstance(offer_id, int) and 0 < offer_id < 2**31 else 0)
+                       offer_id=offer_id if is_row_id(offer_id) else 0)
     require_approved(row.shop_status if row else None)
     credential = resolve_code(code, now)
     if row.id is None:  # no such offer at this shop
@@ -366,7 +367,7 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
 
 def get_redemption(redemption_id, actor):
     """A redemption as the actor may see it: their own shop's, or any for a coordinator."""
-    redemption = db.session.get(Redemption, redemption_id) if 0 < redemption_id < 2**31 else None
+    redemption = db.session.get(Redemption, redemption_id) if is_row_id(redemption_id) else None
     if redemption is None or not can_see(actor, redemption):
         raise not_found(_("找不到该核销记录。"))
     return redemption

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from baiye.clock import utcnow
 from baiye.errors import DomainError, invalid
 from baiye.extensions import db
+from baiye.validators import is_row_id
 
 from .models import ROLES, ApiToken, User
 
@@ -147,7 +148,7 @@ def user_for_session(user_id):
     when the id is malformed or the user has since been signed out everywhere. A bare "<id>", as sessions
     made before the epoch existed hold, stands for epoch 0."""
     number, dot, epoch = str(user_id).partition(".")
-    if not (number.isascii() and number.isdigit() and 0 < int(number) < 2**31):
+    if not (number.isascii() and number.isdigit() and is_row_id(int(number))):
         return None
     if dot and not (epoch.isascii() and epoch.isdigit()):
         return None

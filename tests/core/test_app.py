@@ -267,3 +267,9 @@ def test_end_sessions_raises_the_epoch_and_drops_bearer_tokens(app, make):
     assert user_for_session(old_id) is None and user_for_session(str(user.id)) is None
     assert user_for_token(token) is None and db.session.query(ApiToken).count() == 0
 
+
+def test_row_ids_are_positive_ints_the_database_can_hold():
+    from baiye.validators import MAX_ROW_ID, is_row_id
+
+    assert is_row_id(1) and is_row_id(MAX_ROW_ID)
+    assert not any(is_row_id(value) for value in (0, -1, MAX_ROW_ID + 1, True, False, 1.0, "1", None))
