@@ -4,7 +4,7 @@ import secrets
 from inspect import CO_COROUTINE
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, flash, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from sqlalchemy import event
@@ -168,9 +168,23 @@ def register_extensions(app):
     login_manager.session_protection = "basic"
 
     import_models()
-    from baiye.accounts.services import user_for_session
+    login_manager.user_loader(load_session_user)
 
-    login_manager.user_loader(user_for_session)
+
+def load_session_user(user_id):
+    """Flask-Login's user loader. A session that was ended elsewhere (end_sessions) is cleared, remember-me
+    cookie included, and a member is told why: their code was activated on another phone."""
+    from baiye.accounts.services import session_user
+
+    user, current = session_user(user_id)
+    if current:
+        return user
+    if user is not None and has_request_context():
+        session.pop("_user_id", None)
+        session["_remember"] = "clear"  # Flask-Login deletes the cookie, and does not try it in this request
+        if user.role == "member":
+            flash(_("本机已退出：您的优待码已在另一部手机上启用。如需在本机使用，请到服务站领取新的激活链接。"), "info")
+    return None
 
 
 def bearer_token(req):

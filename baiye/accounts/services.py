@@ -143,17 +143,20 @@ class TokenCache:
 token_cache = TokenCache()
 
 
-def user_for_session(user_id):
-    """The user a session's or remember-me cookie's id names ("<id>.<session epoch>", User.get_id), or None
-    when the id is malformed or the user has since been signed out everywhere. A bare "<id>", as sessions
-    made before the epoch existed hold, stands for epoch 0."""
+def session_user(user_id):
+    """(the user a session's or remember-me cookie's id names, whether that session is still current), or
+    (None, False) when the id is malformed or names no user. The id is "<id>.<session epoch>" (User.get_id);
+    a bare "<id>", as sessions made before the epoch existed hold, stands for epoch 0. A session is no longer
+    current once the user has been signed out everywhere (end_sessions)."""
     number, dot, epoch = str(user_id).partition(".")
     if not (number.isascii() and number.isdigit() and is_row_id(int(number))):
-        return None
+        return None, False
     if dot and not (epoch.isascii() and epoch.isdigit()):
-        return None
+        return None, False
     user = db.session.get(User, int(number))
-    return user if user is not None and user.session_epoch == int(epoch or 0) else None
+    if user is None:
+        return None, False
+    return user, user.session_epoch == int(epoch or 0)
 
 
 def end_sessions(user):

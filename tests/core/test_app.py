@@ -252,19 +252,19 @@ def test_session_user_ids_carry_the_epoch(client, make):
 
 def test_end_sessions_raises_the_epoch_and_drops_bearer_tokens(app, make):
     from baiye.accounts.models import ApiToken
-    from baiye.accounts.services import (end_sessions, forget_tokens, issue_api_token, user_for_session,
-                                         user_for_token)
+    from baiye.accounts.services import end_sessions, forget_tokens, issue_api_token, session_user, user_for_token
 
     user = make.coordinator()
     token = issue_api_token(user)
     db.session.commit()
     old_id = user.get_id()
-    assert user_for_session(old_id) is user and user_for_token(token) is not None
+    assert session_user(old_id) == (user, True) and user_for_token(token) is not None
     end_sessions(user)
     db.session.commit()
     forget_tokens()
-    assert user.get_id() == f"{user.id}.1" and user_for_session(user.get_id()) is user
-    assert user_for_session(old_id) is None and user_for_session(str(user.id)) is None
+    assert user.get_id() == f"{user.id}.1" and session_user(user.get_id()) == (user, True)
+    assert session_user(old_id) == session_user(str(user.id)) == (user, False)
+    assert session_user("x") == session_user(f"{user.id + 1}.0") == (None, False)
     assert user_for_token(token) is None and db.session.query(ApiToken).count() == 0
 
 

@@ -215,6 +215,10 @@ def test_activating_a_new_phone_signs_the_old_one_out(client, coordinator):
 
     signed_out = old_phone.get("/me")
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+    assert any(c.startswith("remember_token=;") for c in signed_out.headers.getlist("Set-Cookie"))
+    notice = "您的优待码已在另一部手机上启用"
+    assert notice in old_phone.get(signed_out.headers["Location"]).get_data(as_text=True)
+    assert notice not in old_phone.get("/login").get_data(as_text=True)  # said once
     assert old_phone.get("/api/v1/me/code").status_code == 401
     assert new_phone.get("/me").status_code == 200
     assert client.get(detail).status_code == 200
