@@ -65,8 +65,18 @@ def test_html_404_is_a_chinese_page(client):
 
 def test_english_locale_switch(client):
     response = client.get("/login?lang=en")
-    assert "Sign in" in response.get_data(as_text=True) or "登录" in response.get_data(as_text=True)
+    assert "<h1>Sign in</h1>" in response.get_data(as_text=True) and "登录" not in response.get_data(as_text=True)
     assert "lang=en" in response.headers.get("Set-Cookie", "")
+    assert "<h1>Sign in</h1>" in client.get("/login").get_data(as_text=True)  # remembered
+
+
+def test_every_message_has_an_english_translation():
+    from babel.messages.pofile import read_po
+
+    with open(Path(__file__).resolve().parents[2] / "translations/en/LC_MESSAGES/messages.po", "rb") as po:
+        catalog = read_po(po)
+    assert [message.id for message in catalog if message.id and not message.string] == []
+    assert not [message.id for message in catalog if message.fuzzy and message.id]
 
 
 def test_security_headers(client):
