@@ -62,6 +62,8 @@ class DatabaseIdConverter(IntegerConverter):
     than PostgreSQL an out-of-range error (or routing a misleading 405)."""
 
     def to_python(self, value):
+        if len(value) > 10:  # past any id, and int() refuses a number of thousands of digits
+            return 0
         number = int(value)
         return number if is_row_id(number) else 0
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_login import UserMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from baiye.clock import utcnow
@@ -113,9 +113,10 @@ class TokenUser(UserMixin):
 class TokenCache:
     """token hash -> TokenUser, for at most `API_TOKEN_CACHE_SECONDS` in this process.
 
-    Expiry is exact (checked on every hit). A deleted token or a disabled user stops working at
-    once in the process that made the change (`forget_tokens()`), and in every other worker
-    within the TTL.
+    Expiry is exact (checked on every hit). A deleted token or a disabled user stops working within
+    the TTL in every worker; in the process that made the change (`forget_tokens()`) at once, but for
+    a request that read the token from the database just before the change was committed, which may
+    put it back in the cache for one TTL.
     """
 
     def __init__(self, max_entries=10_000):
@@ -149,9 +150,9 @@ def session_user(user_id):
     a bare "<id>", as sessions made before the epoch existed hold, stands for epoch 0. A session is no longer
     current once the user has been signed out everywhere (end_sessions)."""
     number, dot, epoch = str(user_id).partition(".")
-    if not (number.isascii() and number.isdigit() and is_row_id(int(number))):
+    if not (number.isascii() and number.isdigit() and len(number) <= 10 and is_row_id(int(number))):
         return None, False
-    if dot and not (epoch.isascii() and epoch.isdigit()):
+    if dot and not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 10):
         return None, False
     user = db.session.get(User, int(number))
     if user is None:
@@ -162,7 +163,7 @@ def session_user(user_id):
 def end_sessions(user):
     """Sign the user out everywhere: every browser session and remember-me cookie, and every bearer token
     (the caller commits, then calls forget_tokens)."""
-    user.session_epoch = (user.session_epoch or 0) + 1
+    db.session.execute(update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 

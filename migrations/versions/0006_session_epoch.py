@@ -18,5 +18,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("user", schema=None) as batch_op:
+    # A plain DROP COLUMN (SQLite 3.35+): rebuilding the table, batch mode's default on SQLite, fails on the
+    # foreign keys that point at it (api_token, audit_entry...), which the app's connections enforce.
+    with op.batch_alter_table("user", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("session_epoch")
