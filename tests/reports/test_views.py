@@ -33,6 +33,14 @@ def test_dashboard_shows_figures_and_filters(client, coordinator, network, today
     assert "export.xlsx?by=street" in page.replace("&amp;", "&")
 
 
+def test_dashboard_in_english_names_one_shop_per_row(client, coordinator, network):
+    """商户 is "Shops" in the menu but "Shop" as a filter's label and a column's heading (pgettext)."""
+    network.log(0, 0)
+    page = client.get("/admin/stats?lang=en").get_data(as_text=True)
+    assert '<label for="f-shop">Shop</label>' in page and "<th>Shop</th>" in page and ">Shops</a>" in page
+    assert "<th>Shops</th>" not in page
+
+
 def test_dashboard_bad_dates_reshow_the_form(client, coordinator):
     response = client.get("/admin/stats", query_string={"from": "2026-10-10", "to": "2026-10-01"})
     assert response.status_code == 422
