@@ -24,7 +24,7 @@ migrate: install translations
 	$(FLASK) db upgrade
 
 demo: migrate
-	$(FLASK) demo --if-empty
+	$(FLASK) demo --if-empty --origin http://127.0.0.1:$(PORT)
 
 run: demo
 	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app

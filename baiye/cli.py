@@ -47,7 +47,9 @@ def create_user_command(username, password, role):
               help="How many redemptions to generate (bulk insert for benchmarks).")
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the sign-ins) if data exists.")
 @click.option("--seed", type=int, default=2026, show_default=True)
-def demo_command(redemptions, if_empty, seed):
+@click.option("--origin", default="http://127.0.0.1:8000", show_default=True,
+              help="Where the app will be served, for the links printed (BASE_URL, when set, is used instead).")
+def demo_command(redemptions, if_empty, seed, origin):
     """Fill an empty database with a demo network."""
     import random
 
@@ -57,7 +59,7 @@ def demo_command(redemptions, if_empty, seed):
     if db.session.scalar(select(func.count()).select_from(User)):
         if if_empty:
             click.echo("The database already has data; demo not loaded.")
-            print_sign_ins()
+            print_sign_ins(origin)
             return
         raise click.ClickException("The database is not empty; demo data goes only into an empty one.")
     rng = random.Random(seed)
@@ -72,28 +74,31 @@ def demo_command(redemptions, if_empty, seed):
         module.build(rng=rng, now=now, redemptions=redemptions, password=DEMO_PASSWORD,
                      echo=lambda msg: click.echo(msg, err=True))
     db.session.commit()
-    print_sign_ins()
+    print_sign_ins(origin)
 
 
-def print_sign_ins():
-    """The demo accounts for each role, so a new user can sign in at once."""
+def print_sign_ins(origin):
+    """The demo accounts for each role, so a new user can sign in at once; links point at BASE_URL, else
+    `origin` (as if a request to it were being served)."""
     from baiye.accounts.models import User
 
     users = db.session.scalars(select(User).where(User.username.like("demo-%")).order_by(User.id)).all()
     if not users:
         return
     seen = set()
-    click.echo("\nDemo sign-ins (password for all: %s) at http://127.0.0.1:8000/login" % DEMO_PASSWORD)
+    base = (current_app.config.get("BASE_URL") or origin).rstrip("/")
+    click.echo(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}) at {base}/login")
     for user in users:
         if user.role in seen or user.role == "member":
             continue
         seen.add(user.role)
         click.echo(f"  {user.role:<12} {user.username}")
-    for name in DEMO_AREAS:
-        module = sys.modules.get(name) or _try_import(name)
-        if module and hasattr(module, "sign_in_lines"):
-            for line in module.sign_in_lines():
-                click.echo("  " + line)
+    with current_app.test_request_context(base_url=origin):
+        for name in DEMO_AREAS:
+            module = sys.modules.get(name) or _try_import(name)
+            if module and hasattr(module, "sign_in_lines"):
+                for line in module.sign_in_lines():
+                    click.echo("  " + line)
 
 
 def _try_import(name):

@@ -46,8 +46,9 @@ class FreshUserClient(FlaskClient):
 
 
 @pytest.fixture
-def app(config):
+def app(config, tmp_path):
     app = create_app(config)
+    app.instance_path = str(tmp_path)  # files a test makes there (the demo's link, photos) stay out of instance/
     app.test_client_class = FreshUserClient
     postgres = config["DATABASE_URL"].startswith("postgresql")
     with app.app_context():

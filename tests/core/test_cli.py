@@ -29,6 +29,12 @@ def test_demo_fills_an_empty_database_once(app):
     assert runner.invoke(args=["demo"]).exit_code != 0  # not into a database with data
     quiet = runner.invoke(args=["demo", "--if-empty"])
     assert quiet.exit_code == 0 and "demo-owner" in quiet.output
+    assert "at https://yj.example.cn/login" in quiet.output  # BASE_URL
+    assert "activation link: https://yj.example.cn/activate/" in quiet.output
+    app.config["BASE_URL"] = ""
+    elsewhere = runner.invoke(args=["demo", "--if-empty", "--origin", "http://127.0.0.1:8010"])
+    assert "at http://127.0.0.1:8010/login" in elsewhere.output
+    assert "activation link: http://127.0.0.1:8010/activate/" in elsewhere.output
 
 
 def test_backup_is_consistent_while_writes_go_on(app, tmp_path, make):
