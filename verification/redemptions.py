@@ -4,7 +4,7 @@ Everything a redemption needs happens in one transaction that is committed befor
 told it is done. Refusals are recorded in the scan log (in a transaction of their own, since the
 refused one is rolled back) and then raised with their stable code.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from functools import lru_cache
 
@@ -210,10 +210,6 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
 
 
-_REDEMPTION_VALUES = ("shop_id", "offer_id", "cashier_id", "member_id", "credential_id", "category", "bill", "discount",
-                      "created_at", "day", "idempotency_key", "usage_period")
-
-
 @dataclass(slots=True)
 class LoggedRedemption:
     """A redemption just written, as the till is answered and the roll-ups are told: the row's values
@@ -240,6 +236,8 @@ class LoggedRedemption:
     void_reason = None
 
 
+# The columns a redemption is written with: LoggedRedemption's fields, but for its labels and the id it gets.
+_REDEMPTION_VALUES = tuple(f.name for f in fields(LoggedRedemption) if f.name not in ("labels", "id"))
 _INSERT_REDEMPTION = Prepared(insert(Redemption.__table__)
                               .values({name: bindparam(f"v_{name}") for name in _REDEMPTION_VALUES})
                               .returning(Redemption.id))
