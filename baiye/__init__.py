@@ -149,9 +149,14 @@ def select_locale():
     choice = request.args.get("lang") or request.cookies.get("lang")
     if choice in current_app.config["LANGUAGES"]:
         return choice
-    if request.accept_languages.best_match(["zh_CN", "zh", "en"]) == "en":
+    if prefers_english(request.accept_languages):
         return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def prefers_english(accept_languages):
+    """Whether a browser's Accept-Language (werkzeug's LanguageAccept) puts English before Chinese."""
+    return accept_languages.best_match(["zh_CN", "zh", "en"]) == "en"
 
 
 def register_extensions(app):

@@ -68,6 +68,25 @@ def error_body(code, message, fields=None, **extra):
     return {"error": error}
 
 
+def domain_error_body(err):
+    """A refusal's JSON body and status; the session's work is rolled back, as a refusal changes nothing."""
+    db.session.rollback()
+    return error_body(err.code, str(err.message), localise(err.fields) if err.fields else None, **err.extra), err.status
+
+
+def internal_error_body(method, path):
+    """The JSON body and status of an unexpected error, logged with the request's method and path."""
+    current_app.logger.exception("Unhandled error on %s %s", method, path)
+    db.session.rollback()
+    return error_body("internal_error", _("服务器出现问题，请稍后再试。我们已记录此错误。")), 500
+
+
+def http_error_body(status):
+    """The JSON body and status of an HTTP error answered without raising it (HTTP_MESSAGES)."""
+    code, message = HTTP_MESSAGES[status]
+    return error_body(code, message()), status
+
+
 def _html(status, message):
     return render_template("errors/error.html", status=status, message=message), status
 
@@ -86,10 +105,10 @@ HTTP_MESSAGES = {
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def domain_error(err):
-        db.session.rollback()  # a refusal changes nothing
         if wants_json():
-            body = error_body(err.code, str(err.message), localise(err.fields) if err.fields else None, **err.extra)
-            return jsonify(body), err.status
+            body, status = domain_error_body(err)
+            return jsonify(body), status
+        db.session.rollback()  # a refusal changes nothing
         return _html(err.status, err.message)
 
     @app.errorhandler(ValidationError)
@@ -112,9 +131,7 @@ def register_errorhandlers(app):
 
     @app.errorhandler(Exception)
     def unexpected(err):
-        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        message = _("服务器出现问题，请稍后再试。我们已记录此错误。")
+        body, status = internal_error_body(request.method, request.path)
         if wants_json():
-            return jsonify(error_body("internal_error", message)), 500
-        return _html(500, message)
+            return jsonify(body), status
+        return _html(status, body["error"]["message"])

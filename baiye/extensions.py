@@ -39,10 +39,13 @@ class OwnCountingAwareLimiter(Limiter):
     def _check_request_limit(self, callable_name=None, in_middleware=True):
         if (in_middleware
                 and getattr(current_app.view_functions.get(request.endpoint), "counts_own_rate_limits", False)
-                and not (self.limit_manager.application_limits or self.limit_manager.default_limits
-                         or self._meta_limits)):
+                and not self.has_global_limits()):
             return
         super()._check_request_limit(callable_name, in_middleware)
+
+    def has_global_limits(self):
+        """Whether limits apply to every route: application, default or meta limits."""
+        return bool(self.limit_manager.application_limits or self.limit_manager.default_limits or self._meta_limits)
 
 
 limiter = OwnCountingAwareLimiter(key_func=get_remote_address, default_limits=[])

@@ -15,6 +15,7 @@ from .redemption_schemas import (RedeemSchema, RedemptionQuerySchema, Redemption
                                  VerifySchema, VoidSchema)
 
 bp = Blueprint("redemption_api", __name__, url_prefix=API_PREFIX)
+TILL_ROLES = ("owner", "cashier")
 # Schemas are built once: a marshmallow schema costs more to construct than to use.
 VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
 
@@ -30,24 +31,29 @@ def parsed_limits(text):
     return tuple(parse_many(text))
 
 
+def within_verify_limits(user_key, address):
+    """Count a scan against RATELIMIT_VERIFY for the user (`user_key`) and for the address; False when over
+    any of them. Counted with Flask-Limiter's own strategy and storage (RATELIMIT_STORAGE_URI); every
+    counter is hit, as Flask-Limiter does."""
+    if not limiter.enabled:
+        return True
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    keys = (("verify-user", user_key), ("verify-address", address))
+    allowed = [limiter.limiter.hit(limit, prefix, scope, key)
+               for limit in parsed_limits(current_app.config["RATELIMIT_VERIFY"]) for scope, key in keys]
+    return all(allowed)
+
+
 def verify_limits(view):
     """RATELIMIT_VERIFY per user and per address, shared by the scanning routes and pages: a guesser
-    can spread over neither accounts nor addresses.
-
-    Counted with Flask-Limiter's own strategy and storage (RATELIMIT_STORAGE_URI), but checked here
-    directly rather than through two `shared_limit` decorators, which cost more than the route's own
-    rules (bench/README.md). Every counter is hit, as Flask-Limiter does; over any of them: 429.
+    can spread over neither accounts nor addresses; over either: 429. Checked here directly rather than
+    through two `shared_limit` decorators, which cost more than the route's own rules (bench/README.md).
     """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if limiter.enabled:
-            prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
-            keys = (("verify-user", user_key()), ("verify-address", get_remote_address()))
-            allowed = [limiter.limiter.hit(limit, prefix, scope, key)
-                       for limit in parsed_limits(current_app.config["RATELIMIT_VERIFY"]) for scope, key in keys]
-            if not all(allowed):
-                raise TooManyRequests()
+        if not within_verify_limits(user_key(), get_remote_address()):
+            raise TooManyRequests()
         return view(*args, **kwargs)
 
     # Flask-Limiter's own per-request check has nothing to count here and skips such views
@@ -58,23 +64,29 @@ def verify_limits(view):
 
 @bp.post("/verify")
 @verify_limits
-@roles_required("owner", "cashier")
+@roles_required(*TILL_ROLES)
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
-    data = load(VERIFY)
-    user = caller()
+    return verify_answer(caller(), load(VERIFY))
+
+
+def verify_answer(user, data):
+    """(the JSON body, the status) of a till's verify call, for the view and the till lane."""
     result = redemptions.verify_for_shop(redemptions.TillShop(user.shop_id), user, data["code"])
-    return VERIFICATION.dump(result)
+    return VERIFICATION.dump(result), 200
 
 
 @bp.post("/redemptions")
 @verify_limits
-@roles_required("owner", "cashier")
+@roles_required(*TILL_ROLES)
 @doc(body=RedeemSchema, response=RedemptionSchema, status=201,
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
-    data = load(REDEEM)
-    user = caller()
+    return redeem_answer(caller(), load(REDEEM))
+
+
+def redeem_answer(user, data):
+    """(the JSON body, the status) of a till's redemption call, for the view and the till lane."""
     redemption, created = redemptions.redeem(redemptions.TillShop(user.shop_id), user, data["code"],
                                              data["offer_id"], data["bill"], data["idempotency_key"])
     return REDEMPTION.dump(redemption), 201 if created else 200
@@ -95,3 +107,4 @@ def index():
 def void(redemption_id):
     data = load(VoidSchema())
     return RedemptionSchema().dump(redemptions.void(redemption_id, current_user, data["reason"]))
+
