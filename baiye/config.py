@@ -34,6 +34,10 @@ RATELIMIT_LOGIN = "10 per minute"
 RATELIMIT_REGISTER = "20 per hour"
 RATELIMIT_VERIFY = "120 per minute"
 
+# The till's scans and redemptions by bearer token are answered by verification.till_lane, without Flask's
+# per-request machinery (the same answers; False sends them through Flask).
+TILL_LANE = True
+
 VOID_WINDOW_MINUTES = 30
 BILL_CEILING_FEN = 10_000_000  # 100,000 yuan: anything above is a typo at a till
 PHONE_CODE_STEP_SECONDS = 30

@@ -1,0 +1,104 @@
+"""The till's lane: `POST /api/v1/verify` and `POST /api/v1/redemptions` from a till's app (a bearer token,
+no cookies), answered without Flask's per-request machinery.
+
+A shop scans all day, and these two calls are the service's load. Flask's request context, routing and the
+extensions' hooks (sign-in, CSRF, session, Flask-Limiter's bookkeeping) cost about a third of a scan, for
+work these calls do not need (bench/README.md, "The till's lane"). The lane sits in front of the Flask app,
+inside the security headers, and answers them with the same parts the views use
+(verification.redemption_api): the bearer-token sign-in, the role check, the schemas, the rate limits, the
+services, the JSON provider and the error bodies. The views stay the routes' definition and documentation.
+
+The lane takes only a call it can answer exactly as Flask would: one of the two paths, POST, `Authorization:
+Bearer`, a JSON `Content-Type` and a `Content-Length` within MAX_CONTENT_LENGTH, no query string, no cookies
+(a browser's call has a session, a CSRF check and a language choice), an Accept-Language that does not prefer
+English (messages stay in the default language), no rate limits that apply to every route (those are
+Flask-Limiter's to count), a JSON object without NUL characters, the token of an owner or a cashier, and a
+body the schema accepts. Anything else goes to Flask before anything has changed, so
+those refusals are Flask's own. The lane answers the service's result, the service's refusals (DomainError,
+as baiye.errors renders them), 429 when over a rate limit, and an unexpected error as a logged 500.
+TILL_LANE = False sends every call to Flask.
+"""
+import io
+import json
+
+from flask import current_app
+from marshmallow import EXCLUDE, ValidationError
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from baiye import prefers_english
+from baiye.accounts.services import user_for_token
+from baiye.api import API_PREFIX
+from baiye.errors import DomainError, domain_error_body, http_error_body, internal_error_body
+from baiye.extensions import limiter
+
+from .redemption_api import REDEEM, TILL_ROLES, VERIFY, redeem_answer, verify_answer, within_verify_limits
+
+ROUTES = {f"{API_PREFIX}/verify": (VERIFY, verify_answer), f"{API_PREFIX}/redemptions": (REDEEM, redeem_answer)}
+
+
+class TillLane:
+    """WSGI middleware in front of `flask_wsgi_app` (the Flask app's own `wsgi_app`)."""
+
+    def __init__(self, app, flask_wsgi_app):
+        self.app = app
+        self.flask_wsgi_app = flask_wsgi_app
+
+    def __call__(self, environ, start_response):
+        route = ROUTES.get(environ.get("PATH_INFO"))
+        if route is None or not self.app.config["TILL_LANE"] or limiter.has_global_limits() or not self.takes(environ):
+            return self.flask_wsgi_app(environ, start_response)
+        length = int(environ["CONTENT_LENGTH"])
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the call goes there
+        response = self.answer(environ, route, body) if len(body) == length else None
+        if response is None:
+            return self.flask_wsgi_app(environ, start_response)
+        return response(environ, start_response)
+
+    def takes(self, environ):
+        """The headers of a till's call, as the lane answers it."""
+        length = environ.get("CONTENT_LENGTH", "")
+        return (environ.get("REQUEST_METHOD") == "POST"
+                and environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+                and not environ.get("QUERY_STRING") and not environ.get("HTTP_COOKIE")
+                and environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == "application/json"
+                and length.isascii() and length.isdigit() and 0 < int(length) <= self.app.config["MAX_CONTENT_LENGTH"]
+                and not prefers_english(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)))
+
+    def answer(self, environ, route, body):
+        """The response to the call, or None to leave it to Flask (nothing has changed yet)."""
+        schema, answer = route
+        if b"\\u0000" in body:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        with self.app.app_context():
+            user = user_for_token(environ["HTTP_AUTHORIZATION"][7:].strip())
+            if user is None or user.role not in TILL_ROLES:
+                return None
+            try:
+                data = schema.load(data, unknown=EXCLUDE)
+            except ValidationError:
+                return None
+            try:
+                if within_verify_limits(f"user:{user.id}", environ.get("REMOTE_ADDR")):
+                    result, status = answer(user, data)
+                else:
+                    result, status = http_error_body(429)
+            except DomainError as err:
+                result, status = domain_error_body(err)
+            except Exception:  # noqa: BLE001 - answered as Flask's handler answers it: a logged 500
+                result, status = internal_error_body(environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            response = current_app.json.response(result)
+        response.status_code = status
+        return response
+
+
+def install(app):
+    """Put the lane in front of the Flask app (before the security headers wrap both)."""
+    app.wsgi_app = TillLane(app, app.wsgi_app)
