@@ -253,15 +253,21 @@ def register_blueprints(app):
 
 def register_optional(app, module_name):
     """Areas that are present register their blueprint; missing ones are skipped."""
+    module = import_optional(module_name)
+    if module is not None:
+        app.register_blueprint(module.bp)
+
+
+def import_optional(module_name):
+    """The module of an area, or None when the area is absent."""
     import importlib
 
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as err:
         if not is_missing(err, module_name):
             raise
-        return
-    app.register_blueprint(module.bp)
+        return None
 
 
 SECURITY_HEADERS = (
@@ -303,6 +309,9 @@ def register_request_hooks(app):
                 return
         csrf.protect()
 
+    till_lane = import_optional("verification.till_lane")
+    if till_lane is not None:  # in front of Flask, inside the security headers
+        app.wsgi_app = till_lane.TillLane(app, app.wsgi_app)
     app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config)
 
     @app.after_request

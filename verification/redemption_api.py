@@ -107,11 +107,3 @@ def index():
 def void(redemption_id):
     data = load(VoidSchema())
     return RedemptionSchema().dump(redemptions.void(redemption_id, current_user, data["reason"]))
-
-
-@bp.record_once
-def install_till_lane(state):
-    """The two till calls above are also answered by the till's lane (verification.till_lane)."""
-    from .till_lane import install
-
-    install(state.app)

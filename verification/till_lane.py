@@ -4,7 +4,7 @@ no cookies), answered without Flask's per-request machinery.
 A shop scans all day, and these two calls are the service's load. Flask's request context, routing and the
 extensions' hooks (sign-in, CSRF, session, Flask-Limiter's bookkeeping) cost about a third of a scan, for
 work these calls do not need (bench/README.md, "The till's lane"). The lane sits in front of the Flask app,
-inside the security headers, and answers them with the same parts the views use
+inside the security headers (create_app puts it there), and answers them with the same parts the views use
 (verification.redemption_api): the bearer-token sign-in, the role check, the schemas, the rate limits, the
 services, the JSON provider and the error bodies. The views stay the routes' definition and documentation.
 
@@ -97,8 +97,3 @@ class TillLane:
             response = current_app.json.response(result)
         response.status_code = status
         return response
-
-
-def install(app):
-    """Put the lane in front of the Flask app (before the security headers wrap both)."""
-    app.wsgi_app = TillLane(app, app.wsgi_app)
