@@ -197,8 +197,19 @@ def load_session_user(user_id):
 def bearer_token(req):
     """The token of an `Authorization: Bearer ...` header, else None. (Read from the WSGI environ, where
     `req.headers` would build and look up a header mapping, on every API call.)"""
-    header = req.environ.get("HTTP_AUTHORIZATION", "")
+    return environ_bearer_token(req.environ)
+
+
+def environ_bearer_token(environ):
+    """bearer_token, from a WSGI environ."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
     return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+def json_holds_nul(data):
+    """Whether a JSON body (bytes) holds a NUL character, which no text a person types holds and PostgreSQL
+    cannot store. (A raw NUL byte is not valid JSON; an escaped one is refused here.)"""
+    return b"\\u0000" in data
 
 
 def sign_in_bearer():
@@ -292,7 +303,7 @@ def register_request_hooks(app):
         values = [req.path, *(req.args.values() if req.query_string else ())]
         if req.mimetype == "application/x-www-form-urlencoded":
             values += req.form.values()
-        if "\x00" in "".join(values) or (req.is_json and b"\\u0000" in req.get_data(cache=True)):
+        if "\x00" in "".join(values) or (req.is_json and json_holds_nul(req.get_data(cache=True))):
             raise DomainError("malformed_request", _("请求中含有无效字符。"), 400)
 
     @app.before_request

@@ -1,8 +1,7 @@
 """JSON routes for scanning and redemptions (API.md "Scanning and redemptions")."""
 from functools import lru_cache, wraps
 
-from flask import Blueprint, current_app
-from flask_limiter.util import get_remote_address
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
@@ -20,10 +19,6 @@ TILL_ROLES = ("owner", "cashier")
 VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
 
 
-def user_key():
-    """Rate-limit key per signed-in user (card numbers must not be guessable by one account)."""
-    user = caller()
-    return f"user:{user.id}" if user.is_authenticated else f"addr:{get_remote_address()}"
 
 
 @lru_cache(maxsize=8)
@@ -31,12 +26,15 @@ def parsed_limits(text):
     return tuple(parse_many(text))
 
 
-def within_verify_limits(user_key, address):
-    """Count a scan against RATELIMIT_VERIFY for the user (`user_key`) and for the address; False when over
-    any of them. Counted with Flask-Limiter's own strategy and storage (RATELIMIT_STORAGE_URI); every
-    counter is hit, as Flask-Limiter does."""
+def within_verify_limits(user, remote_addr):
+    """Count a scan against RATELIMIT_VERIFY for the caller (per signed-in user: card numbers must not be
+    guessable by one account; an anonymous caller by address) and for the address (`remote_addr`, as
+    Flask-Limiter's get_remote_address reads it); False when over any of them. Counted with Flask-Limiter's
+    own strategy and storage (RATELIMIT_STORAGE_URI); every counter is hit, as Flask-Limiter does."""
     if not limiter.enabled:
         return True
+    address = remote_addr or "127.0.0.1"  # get_remote_address's own fallback
+    user_key = f"user:{user.id}" if user.is_authenticated else f"addr:{address}"
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     keys = (("verify-user", user_key), ("verify-address", address))
     allowed = [limiter.limiter.hit(limit, prefix, scope, key)
@@ -52,7 +50,7 @@ def verify_limits(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not within_verify_limits(user_key(), get_remote_address()):
+        if not within_verify_limits(caller(), request.remote_addr):
             raise TooManyRequests()
         return view(*args, **kwargs)
 

@@ -13,8 +13,9 @@ Bearer`, a JSON `Content-Type` and a `Content-Length` within MAX_CONTENT_LENGTH,
 (a browser's call has a session, a CSRF check and a language choice), an Accept-Language that does not prefer
 English (messages stay in the default language), no rate limits that apply to every route (those are
 Flask-Limiter's to count), a JSON object without NUL characters, the token of an owner or a cashier, and a
-body the schema accepts. Anything else goes to Flask before anything has changed, so
-those refusals are Flask's own. The lane answers the service's result, the service's refusals (DomainError,
+body the schema accepts. Anything else goes to Flask before anything has changed, so those refusals are
+Flask's own; so does a call whose checks fail in an unexpected way (a body nested too deep to parse, a
+database error while finding the token), which Flask then answers as it would. The lane answers the service's result, the service's refusals (DomainError,
 as baiye.errors renders them), 429 when over a rate limit, and an unexpected error as a logged 500.
 TILL_LANE = False sends every call to Flask.
 """
@@ -22,11 +23,11 @@ import io
 import json
 
 from flask import current_app
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import EXCLUDE
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from baiye import prefers_english
+from baiye import environ_bearer_token, json_holds_nul, prefers_english
 from baiye.accounts.services import user_for_token
 from baiye.api import API_PREFIX
 from baiye.errors import DomainError, domain_error_body, http_error_body, internal_error_body
@@ -49,7 +50,7 @@ class TillLane:
         if route is None or not self.app.config["TILL_LANE"] or limiter.has_global_limits() or not self.takes(environ):
             return self.flask_wsgi_app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
-        body = environ["wsgi.input"].read(length)
+        body = read_body(environ["wsgi.input"], length)
         environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the call goes there
         response = self.answer(environ, route, body) if len(body) == length else None
         if response is None:
@@ -58,42 +59,64 @@ class TillLane:
 
     def takes(self, environ):
         """The headers of a till's call, as the lane answers it."""
-        length = environ.get("CONTENT_LENGTH", "")
+        length, most = environ.get("CONTENT_LENGTH", ""), self.app.config["MAX_CONTENT_LENGTH"]
         return (environ.get("REQUEST_METHOD") == "POST"
-                and environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+                and environ_bearer_token(environ) is not None
                 and not environ.get("QUERY_STRING") and not environ.get("HTTP_COOKIE")
                 and environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == "application/json"
-                and length.isascii() and length.isdigit() and 0 < int(length) <= self.app.config["MAX_CONTENT_LENGTH"]
+                and length.isascii() and length.isdigit() and 0 < int(length) and (most is None or int(length) <= most)
                 and not prefers_english(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)))
 
     def answer(self, environ, route, body):
         """The response to the call, or None to leave it to Flask (nothing has changed yet)."""
         schema, answer = route
-        if b"\\u0000" in body:
-            return None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
         with self.app.app_context():
-            user = user_for_token(environ["HTTP_AUTHORIZATION"][7:].strip())
-            if user is None or user.role not in TILL_ROLES:
+            try:
+                user, data = accepted(environ, schema, body)
+            except Exception:  # noqa: BLE001 - a body it cannot read, a database that fails: Flask's to answer
+                return None
+            if user is None:
                 return None
             try:
-                data = schema.load(data, unknown=EXCLUDE)
-            except ValidationError:
-                return None
-            try:
-                if within_verify_limits(f"user:{user.id}", environ.get("REMOTE_ADDR")):
-                    result, status = answer(user, data)
-                else:
-                    result, status = http_error_body(429)
-            except DomainError as err:
-                result, status = domain_error_body(err)
+                result, status = answered(user, data, answer, environ)
+                response = current_app.json.response(result)
             except Exception:  # noqa: BLE001 - answered as Flask's handler answers it: a logged 500
                 result, status = internal_error_body(environ["REQUEST_METHOD"], environ["PATH_INFO"])
-            response = current_app.json.response(result)
+                response = current_app.json.response(result)
         response.status_code = status
         return response
+
+
+def accepted(environ, schema, body):
+    """(the caller, the loaded body) when the lane answers the call, else (None, None). Changes nothing."""
+    if json_holds_nul(body):
+        return None, None
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        return None, None
+    user = user_for_token(environ_bearer_token(environ))
+    if user is None or user.role not in TILL_ROLES:
+        return None, None
+    return user, schema.load(data, unknown=EXCLUDE)
+
+
+def answered(user, data, answer, environ):
+    """(the JSON body, the status): the answer, 429 over a rate limit, or a refusal."""
+    try:
+        if not within_verify_limits(user, environ.get("REMOTE_ADDR")):
+            return http_error_body(429)
+        return answer(user, data)
+    except DomainError as err:
+        return domain_error_body(err)
+
+
+def read_body(stream, length):
+    """Up to `length` bytes of a request body (a WSGI server may return fewer than asked at each read)."""
+    chunks, left = [], length
+    while left > 0:
+        chunk = stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

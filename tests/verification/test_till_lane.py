@@ -1,5 +1,7 @@
 """The till's lane (verification.till_lane) answers the till's two calls exactly as the Flask views do, and
 leaves every other call to them."""
+import io
+import json
 import logging
 
 import pytest
@@ -15,7 +17,7 @@ from .helpers import make_member
 
 @pytest.fixture
 def config(config, request):
-    if "rate_limit" in request.node.name:
+    if "rate_limit" in request.node.name:  # two a minute, by user and by address
         config.update(RATELIMIT_ENABLED=True, RATELIMIT_VERIFY="2 per minute")
     return config
 
@@ -161,3 +163,54 @@ def test_the_lane_can_be_turned_off(app, caller, till, views):
     app.config["TILL_LANE"] = False
     assert caller.post("/verify", json={"code": till.card.card_no}).status_code == 200
     assert views == [1]
+
+
+def test_a_body_too_deep_to_parse_or_a_failing_token_lookup_is_flasks(app, caller, till, views, monkeypatch):
+    deep = b'{"code": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    call = dict(data=deep, content_type="application/json", headers={"Authorization": f"Bearer {caller.token}"})
+    lane = caller.client.post("/api/v1/verify", **call)
+    assert_error(lane, 500, "internal_error")  # Flask's answer: its JSON parser gives up
+    assert answer(lane) == answer(through_flask(app, lambda: caller.client.post("/api/v1/verify", **call)))
+
+    from baiye.accounts import services
+    from sqlalchemy.exc import OperationalError
+
+    def lost(*args):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    services.forget_tokens()
+    monkeypatch.setattr(services, "_load_token_user", lost)
+    lane = caller.post("/verify", json={"code": till.card.card_no})
+    assert_error(lane, 500, "internal_error")
+    assert answer(lane) == answer(through_flask(app, lambda: caller.post("/verify", json={"code": till.card.card_no})))
+
+
+def test_no_body_size_limit_and_short_reads(app, caller, till, views):
+    app.config["MAX_CONTENT_LENGTH"] = None  # Flask's own default: no limit
+    assert caller.post("/verify", json={"code": till.card.card_no}).status_code == 200
+
+    class Trickle(io.BytesIO):
+        """A WSGI input that gives at most seven bytes a read, as a server may."""
+
+        def read(self, size=-1):
+            return super().read(7 if size is None or size < 0 else min(size, 7))
+
+    body = json.dumps({"code": till.card.card_no}).encode()
+    response = caller.client.post("/api/v1/verify", input_stream=Trickle(body), content_length=len(body),
+                                  content_type="application/json", headers={"Authorization": f"Bearer {caller.token}"})
+    assert response.status_code == 200 and response.get_json()["valid"] is True
+    assert views == []
+
+
+def test_rate_limit_by_address_is_one_counter_when_the_address_is_unknown(app, api, make, till, views):
+    """Behind a proxy on a Unix socket the address is empty: the lane counts it under Flask-Limiter's own
+    fallback, so calls by either path share the per-address limit (2 a minute here)."""
+    no_address = {"REMOTE_ADDR": ""}
+    body = {"code": till.card.card_no}
+    for _ in range(2):
+        assert api.as_(make.cashier(till.shop)).post("/verify", json=body,
+                                                     environ_overrides=no_address).status_code == 200
+    assert views == []
+    third = api.as_(make.cashier(till.shop))
+    assert_error(through_flask(app, lambda: third.post("/verify", json=body, environ_overrides=no_address)), 429,
+                 "rate_limited")
