@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from baiye import config as defaults
 from baiye.extensions import babel, csrf, db, limiter, login_manager, migrate
-from baiye.validators import is_row_id
+from baiye.validators import row_id_from_digits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,10 +62,7 @@ class DatabaseIdConverter(IntegerConverter):
     than PostgreSQL an out-of-range error (or routing a misleading 405)."""
 
     def to_python(self, value):
-        if len(value) > 10:  # past any id, and int() refuses a number of thousands of digits
-            return 0
-        number = int(value)
-        return number if is_row_id(number) else 0
+        return row_id_from_digits(value) or 0
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):

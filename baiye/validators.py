@@ -14,6 +14,15 @@ def is_row_id(value):
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID
 
 
+def row_id_from_digits(text):
+    """The row id a string of digits (from a URL or a cookie) names, or None when it names none. More than
+    ten digits is refused before int(), which raises on a number of thousands of digits."""
+    if not (text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if is_row_id(number) else None
+
+
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 # GB 32100-2015 unified social credit code.

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from baiye.clock import utcnow
 from baiye.errors import DomainError, invalid
 from baiye.extensions import db
-from baiye.validators import is_row_id
+from baiye.validators import row_id_from_digits
 
 from .models import ROLES, ApiToken, User
 
@@ -150,11 +150,12 @@ def session_user(user_id):
     a bare "<id>", as sessions made before the epoch existed hold, stands for epoch 0. A session is no longer
     current once the user has been signed out everywhere (end_sessions)."""
     number, dot, epoch = str(user_id).partition(".")
-    if not (number.isascii() and number.isdigit() and len(number) <= 10 and is_row_id(int(number))):
+    row_id = row_id_from_digits(number) if number.isascii() else None
+    if row_id is None:
         return None, False
     if dot and not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 10):
         return None, False
-    user = db.session.get(User, int(number))
+    user = db.session.get(User, row_id)
     if user is None:
         return None, False
     return user, user.session_epoch == int(epoch or 0)

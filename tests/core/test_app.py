@@ -305,7 +305,9 @@ def test_end_sessions_raises_the_epoch_and_drops_bearer_tokens(app, make):
 
 
 def test_row_ids_are_positive_ints_the_database_can_hold():
-    from baiye.validators import MAX_ROW_ID, is_row_id
+    from baiye.validators import MAX_ROW_ID, is_row_id, row_id_from_digits
 
     assert is_row_id(1) and is_row_id(MAX_ROW_ID)
     assert not any(is_row_id(value) for value in (0, -1, MAX_ROW_ID + 1, True, False, 1.0, "1", None))
+    assert row_id_from_digits("42") == 42 and row_id_from_digits(str(MAX_ROW_ID)) == MAX_ROW_ID
+    assert not any(row_id_from_digits(text) for text in ("0", "", "-1", "1.5", str(MAX_ROW_ID + 1), "9" * 5000))
