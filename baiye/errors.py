@@ -105,11 +105,10 @@ HTTP_MESSAGES = {
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def domain_error(err):
+        body, status = domain_error_body(err)  # rolls back: a refusal changes nothing
         if wants_json():
-            body, status = domain_error_body(err)
             return jsonify(body), status
-        db.session.rollback()  # a refusal changes nothing
-        return _html(err.status, err.message)
+        return _html(status, err.message)
 
     @app.errorhandler(ValidationError)
     def validation_error(err):
