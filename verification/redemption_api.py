@@ -19,8 +19,6 @@ TILL_ROLES = ("owner", "cashier")
 VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
 
 
-
-
 @lru_cache(maxsize=8)
 def parsed_limits(text):
     return tuple(parse_many(text))

@@ -47,9 +47,11 @@ class TillLane:
 
     def __call__(self, environ, start_response):
         route = ROUTES.get(environ.get("PATH_INFO"))
-        if route is None or not self.app.config["TILL_LANE"] or limiter.has_global_limits() or not self.takes(environ):
+        length = None
+        if route is not None and self.app.config["TILL_LANE"] and not limiter.has_global_limits():
+            length = self.body_length(environ)
+        if length is None:
             return self.flask_wsgi_app(environ, start_response)
-        length = int(environ["CONTENT_LENGTH"])
         body = read_body(environ["wsgi.input"], length)
         environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the call goes there
         response = self.answer(environ, route, body) if len(body) == length else None
@@ -57,15 +59,19 @@ class TillLane:
             return self.flask_wsgi_app(environ, start_response)
         return response(environ, start_response)
 
-    def takes(self, environ):
-        """The headers of a till's call, as the lane answers it."""
-        length, most = environ.get("CONTENT_LENGTH", ""), self.app.config["MAX_CONTENT_LENGTH"]
-        return (environ.get("REQUEST_METHOD") == "POST"
-                and environ_bearer_token(environ) is not None
-                and not environ.get("QUERY_STRING") and not environ.get("HTTP_COOKIE")
-                and environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == "application/json"
-                and length.isascii() and length.isdigit() and 0 < int(length) and (most is None or int(length) <= most)
-                and not prefers_english(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)))
+    def body_length(self, environ):
+        """The body's length when the headers are those of a till's call as the lane answers it, else None."""
+        length = environ.get("CONTENT_LENGTH", "")
+        if not (length.isascii() and length.isdigit()):
+            return None
+        length, most = int(length), self.app.config["MAX_CONTENT_LENGTH"]
+        takes = (environ.get("REQUEST_METHOD") == "POST"
+                 and environ_bearer_token(environ) is not None
+                 and not environ.get("QUERY_STRING") and not environ.get("HTTP_COOKIE")
+                 and environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == "application/json"
+                 and 0 < length and (most is None or length <= most)
+                 and not prefers_english(parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)))
+        return length if takes else None
 
     def answer(self, environ, route, body):
         """The response to the call, or None to leave it to Flask (nothing has changed yet)."""
