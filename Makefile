@@ -27,7 +27,7 @@ demo: migrate
 	$(FLASK) demo --if-empty --origin http://127.0.0.1:$(PORT)
 
 run: demo
-	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 # The whole suite on SQLite; then, when TEST_DATABASE_URL is set (CI), again on PostgreSQL
 # (browser tests run once, on SQLite).

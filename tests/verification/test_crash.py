@@ -32,7 +32,7 @@ def workers_of(master):
 @pytest.fixture
 def gunicorn_args():
     """The shipped settings (gunicorn.conf.py: sync workers)."""
-    return ["-c", "gunicorn.conf.py", "--workers", "2", "--access-logfile", "/dev/null"]
+    return ["-c", "gunicorn.conf.py", "--workers", "2"]
 
 
 def test_killed_workers_lose_no_acknowledged_redemption_and_log_none_twice(make, server):
