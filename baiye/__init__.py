@@ -298,8 +298,8 @@ def register_request_hooks(app):
 
         req = request._get_current_object()  # once, rather than through the proxy for each attribute
         values = [req.path, *(req.args.values() if req.query_string else ())]
-        if req.mimetype == "application/x-www-form-urlencoded":
-            values += req.form.values()
+        if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += req.form.values()  # a form's fields; uploaded files are the importers' to check
         if "\x00" in "".join(values) or (req.is_json and json_holds_nul(req.get_data(cache=True))):
             raise DomainError("malformed_request", _("请求中含有无效字符。"), 400)
 

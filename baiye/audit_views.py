@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from baiye import audit
 from baiye.api import roles_required
 from baiye.clock import day_start_utc
+from baiye.validators import DAY_IN_RANGE, MAX_ROW_ID
 
 bp = Blueprint("audit", __name__)
 
@@ -15,9 +16,9 @@ class AuditQuerySchema(Schema):
     action = fields.String(load_default=None, validate=validate.Length(max=48))
     actor = fields.String(load_default=None, validate=validate.Length(max=64))
     target_type = fields.String(load_default=None, validate=validate.Length(max=32))
-    target_id = fields.Integer(load_default=None)
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    target_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID))
+    from_ = fields.Date(data_key="from", load_default=None, validate=DAY_IN_RANGE)
+    to = fields.Date(load_default=None, validate=DAY_IN_RANGE)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
 

@@ -4,6 +4,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+# The days a query may ask about: every record falls inside, and a day's neighbours stay valid dates (a
+# day of year 9999 has no next day to end a range with).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
 
 def utcnow():
     """Naive UTC now, the form every timestamp is stored in."""

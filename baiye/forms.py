@@ -55,8 +55,10 @@ class YuanField(StringField):
         try:
             amount = Decimal(text)
         except InvalidOperation:
-            raise ValueError(_l("请输入金额，例如 88 或 12.50。")) from None
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount >= 1_000_000:
+            amount = None
+        if amount is None or not amount.is_finite():  # "NaN" and "Infinity" are Decimals too
+            raise ValueError(_l("请输入金额，例如 88 或 12.50。"))
+        if amount < 0 or amount >= 1_000_000 or amount != amount.quantize(Decimal("0.01")):
             raise ValueError(_l("金额应为不超过两位小数的正数。"))
         self.fen = int(amount * 100)
 

@@ -1,8 +1,12 @@
-"""Checks shared by every area: row ids, and Chinese identifiers (phones and business licences)."""
+"""Checks shared by every area: row ids, text a person types, and Chinese identifiers (phones and business
+licences)."""
 import re
 
 from flask_babel import gettext as _
-from marshmallow import ValidationError
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate
+
+from baiye.clock import FIRST_DAY, LAST_DAY
 
 # The largest integer key every supported database holds (PostgreSQL's INTEGER).
 MAX_ROW_ID = 2**31 - 1
@@ -21,6 +25,31 @@ def row_id_from_digits(text):
         return None
     number = int(text)
     return number if is_row_id(number) else None
+
+# A date a query may name (a period's end, a filter).
+DAY_IN_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error=_l("日期应在2000年至2099年之间。"))
+
+# Characters no one types and no page shows: C0 controls but tab and line breaks, and DEL. Spreadsheets
+# (XLSX) cannot hold them, and PostgreSQL cannot store NUL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """Text a person types (a name, an address, a reason): trimmed before its length is checked, so spaces
+    alone are no name; blank is None where the field may be left out; control characters are refused."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+            if not value and self.allow_none and not self.required:
+                value = None
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if CONTROL_CHARACTERS.search(text):
+            raise ValidationError(_("含有无法显示的控制字符，请删除后重新填写。"))
+        return text
 
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

@@ -4,11 +4,31 @@ import io
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 BREAKDOWN_COLUMNS = ("key", "label", "redemptions", "beneficiaries", "bill", "discount")
 MONEY = {"bill", "discount"}
+# Text starting with one of these is a formula to a spreadsheet: a shop's name must not run in the coordinator's
+# Excel ("CSV injection", OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_value(value):
+    """A value as a CSV cell: blank for None; text a spreadsheet would run gets a leading apostrophe."""
+    if value is None:
+        return ""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def append_values(sheet, values):
+    """A row of values, text kept as text: without the control characters an XLSX file cannot hold (names
+    typed before they were refused), and never a formula (openpyxl takes text starting with "=" for one)."""
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def headers():
@@ -23,7 +43,7 @@ def to_csv(columns, rows):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        writer.writerow([csv_value(row.get(c)) for c in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -36,8 +56,8 @@ def to_xlsx(title, subtitle, columns, rows):
     book = Workbook()
     sheet = book.active
     sheet.title = _("统计")[:31]
-    sheet.append([title])
-    sheet.append([subtitle])
+    append_values(sheet, [title])
+    append_values(sheet, [subtitle])
     sheet.append([names.get(c, c) for c in columns])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A2"].font = Font(color="555555")
@@ -53,7 +73,7 @@ def to_xlsx(title, subtitle, columns, rows):
         for c in columns:
             value = row.get(c)
             values.append(value / 100 if c in MONEY and value is not None else value)
-        sheet.append(values)
+        append_values(sheet, values)
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         fmt = "#,##0.00" if column in MONEY else ("#,##0" if column in ("redemptions", "beneficiaries") else "@")

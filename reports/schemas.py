@@ -1,10 +1,8 @@
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from baiye import lists
-from baiye.validators import MAX_ROW_ID
+from baiye.validators import DAY_IN_RANGE, MAX_ROW_ID, Text
 
 from .stats import GROUPS, Filters
 
@@ -17,16 +15,12 @@ def one_of_list(list_name, message):
     return check
 
 
-IN_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31), error=_l("日期应在2000年至2099年之间。"))
-MAX_DAY_ROWS = 1100  # a day-by-day breakdown covers at most about three years
-
-
 class StatsQuerySchema(Schema):
     """Period and filters of every statistics route; blank values mean "all"."""
 
-    start = fields.Date(data_key="from", load_default=None, validate=IN_RANGE,
+    start = fields.Date(data_key="from", load_default=None, validate=DAY_IN_RANGE,
                         error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
-    end = fields.Date(data_key="to", load_default=None, validate=IN_RANGE,
+    end = fields.Date(data_key="to", load_default=None, validate=DAY_IN_RANGE,
                       error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
     street = fields.String(load_default=None, validate=one_of_list("STREETS", _l("未知的街道/乡镇。")))
     industry = fields.String(load_default=None, validate=one_of_list("INDUSTRIES", _l("未知的行业。")))
@@ -49,12 +43,6 @@ class StatsQuerySchema(Schema):
 
 class BreakdownQuerySchema(StatsQuerySchema):
     by = fields.String(required=True, validate=validate.OneOf(GROUPS, error=_l("分组方式应为 {choices} 之一。")))
-
-    @validates_schema
-    def not_too_many_days(self, data, **kwargs):
-        start, end = data.get("start"), data.get("end")
-        if data.get("by") == "day" and start and end and (end - start).days >= MAX_DAY_ROWS:
-            raise ValidationError({"from": [_l("按日统计的期间不能超过3年，请按周或按月统计。")]})
 
     @post_load
     def as_filters(self, data, **kwargs):
@@ -109,7 +97,7 @@ class PublicSchema(Schema):
 
 
 class PhotoInputSchema(Schema):
-    caption = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    caption = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
     @pre_load
     def tidy(self, data, **kwargs):

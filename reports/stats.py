@@ -14,6 +14,7 @@ from sqlalchemy import func, literal, or_, select
 
 from baiye import lists
 from baiye.clock import day_start_utc, local_date, period_key, utcnow
+from baiye.errors import invalid
 from baiye.extensions import db
 from shops.models import Offer, Shop
 from verification.models import Member
@@ -307,11 +308,17 @@ def _time_keys(by, bounds):
     return keys
 
 
+MAX_DAY_ROWS = 1100  # a day-by-day breakdown covers at most about three years
+
+
 def breakdown(filters, by, figures=None):
     """Rows {key, label, redemptions, beneficiaries, bill, discount} grouped by `by`."""
     if by not in GROUPS:
         raise ValueError(by)
     figures = figures or Figures(filters)
+    bounds = figures.bounds  # an open end closes at the data's first or last day
+    if by == "day" and bounds and (bounds[1] - bounds[0]).days >= MAX_DAY_ROWS:
+        raise invalid({"from": [_("按日统计的期间不能超过3年，请按周或按月统计。")]})
     shops = figures.shops
     sums = figures.sums(by)
     counts = figures.people(_grouper(by, shops))

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from baiye import lists
 from baiye.accounts.services import password_problems
-from baiye.validators import check_licence, check_phone
+from baiye.validators import Text, check_licence, check_phone
 
 from .models import LIMIT_PERIODS, OFFER_KINDS
 from .services import current_offers, offer_problems
@@ -37,18 +37,17 @@ class OwnerSchema(Schema):
 
 
 class ShopInputSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    name = Text(required=True, validate=validate.Length(min=2, max=100))
     industry = fields.String(required=True, validate=one_of_list("INDUSTRIES", _l("请选择行业。")))
     street = fields.String(required=True, validate=one_of_list("STREETS", _l("请选择所在街道/乡镇。")))
-    address = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    address = Text(required=True, validate=validate.Length(min=2, max=200))
     phone = fields.String(required=True, validate=check_phone)
     licence_no = fields.String(required=True, validate=check_licence)
-    hours = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    hours = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
     @post_load
     def tidy(self, data, **kwargs):
-        data["name"] = data["name"].strip()
         data["phone"] = data["phone"].strip()
         data["licence_no"] = data["licence_no"].strip().upper()
         return data
@@ -59,11 +58,11 @@ class ShopRegistrationSchema(ShopInputSchema):
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class StaffSchema(OwnerSchema):
-    display_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    display_name = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 class StaffOutSchema(Schema):
@@ -75,8 +74,8 @@ class StaffOutSchema(Schema):
 
 
 class OfferInputSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    title = Text(required=True, validate=validate.Length(min=1, max=100))
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     kind = fields.String(required=True, validate=validate.OneOf(OFFER_KINDS, error=_l("请选择优惠方式。")))
     value = fields.Integer(strict=True, load_default=None, allow_none=True,
                            validate=validate.Range(min=0, max=MAX_FEN))

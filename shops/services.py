@@ -178,9 +178,9 @@ def directory(industry=None, street=None, category=None, q=None, page=1, per_pag
     if street:
         query = query.where(Shop.street == street)
     if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(Shop.name.ilike(like), Shop.address.ilike(like),
-                                Shop.offers.any(Offer.title.ilike(like))))
+        text = q.strip()  # "%" and "_" are searched for as typed (autoescape), not as wildcards
+        query = query.where(or_(Shop.name.icontains(text, autoescape=True), Shop.address.icontains(text, autoescape=True),
+                                Shop.offers.any(Offer.title.icontains(text, autoescape=True))))
     if category:
         query = query.where(Shop.offers.any(_offer_running(day) & or_(
             Offer.categories == "", ("," + Offer.categories + ",").like(f"%,{category},%"))))

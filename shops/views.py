@@ -11,7 +11,7 @@ from baiye.messages import N_
 
 from . import services
 from .forms import OfferForm, ReasonForm, RegisterForm, StaffForm
-from .schemas import DirectoryQuerySchema, OfferInputSchema, ShopRegistrationSchema, StaffSchema
+from .schemas import DirectoryQuerySchema, OfferInputSchema, ReasonSchema, ShopRegistrationSchema, StaffSchema
 
 bp = Blueprint("shops", __name__)
 
@@ -90,7 +90,9 @@ def edit_offer(offer_id):
         form.fill_from(offer)
     if form.validate_on_submit():
         raw = form.offer_data()
-        data = validate_with(form, OfferInputSchema(), raw) if not form.errors else None
+        # The form has no on/off switch (its own buttons do that): editing a paused offer leaves it paused.
+        schema = OfferInputSchema(exclude=("is_active",))
+        data = validate_with(form, schema, raw) if not form.errors else None
         if data and submit(form, lambda: services.update_offer(offer, current_user, data)):
             flash(_("优惠已更新。"), "success")
             return redirect(url_for("shops.mine"))
@@ -150,8 +152,8 @@ def review(shop_id):
 def decide(shop_id, action):
     shop = services.get_shop(shop_id)
     form = ReasonForm()
-    if form.validate_on_submit() and submit(
-            form, lambda: services.change_status(shop, action, current_user, form.reason.data)):
+    data = validate_with(form, ReasonSchema(), {"reason": form.reason.data}) if form.validate_on_submit() else None
+    if data is not None and submit(form, lambda: services.change_status(shop, action, current_user, data["reason"])):
         flash(_("已处理：%(name)s — %(status)s", name=shop.name, status=_(STATUS_LABELS[shop.status])), "success")
         return redirect(url_for("shops.queue"))
     return render_template("shops/review.html", shop=shop, form=form, action=action), 422

@@ -35,6 +35,19 @@ def read_rows(filename, content):
         table = _csv(content)
     else:
         raise invalid({"file": [_("只支持 CSV 或 XLSX（Excel）文件。")]})
+    try:
+        return _records(table)
+    except UNREADABLE:  # the parsers read lazily: a damaged sheet or an oversized CSV field shows up here
+        raise invalid({"file": [_("无法读取该文件的内容，请在 Excel 中另存为 .xlsx 或 UTF-8 编码的 CSV 后重试。")]}) from None
+
+
+# What a damaged or hostile file makes csv and openpyxl raise while its rows are read (an XML error is a
+# SyntaxError); not DomainError, which carries the header's own message.
+UNREADABLE = (csv.Error, ValueError, IndexError, KeyError, TypeError, SyntaxError, EOFError, OSError,
+              zipfile.BadZipFile)
+
+
+def _records(table):
     header, body = _header(table)
     rows = []
     for number, cells in body:
@@ -109,6 +122,6 @@ def _cell_text(column, value):
     if column == "expires_on":
         text = text.replace("/", "-").replace(".", "-").split(" ")[0]
         parts = text.split("-")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
+        if len(parts) == 3 and all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):  # else the row's date is refused
             text = f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
     return text

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from baiye.clock import iso_utc
-from baiye.validators import MAX_ROW_ID
+from baiye.validators import MAX_ROW_ID, Text
 
 from .tokens import card_last4
 
@@ -22,7 +22,7 @@ class RedeemSchema(Schema):
 
 
 class VoidSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True)  # required: checked by the service
+    reason = Text(load_default=None, allow_none=True)  # required: checked by the service
 
 
 class RedemptionQuerySchema(Schema):

@@ -331,7 +331,6 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
     """Log a redemption; (redemption, created). The same idempotency key returns the first one."""
     now = now or utcnow()
     require_till(actor, shop)
-    check_bill(bill)
     key = (idempotency_key or "").strip() or None
     if key and len(key) > 64:
         raise invalid({"idempotency_key": [_("幂等键不能超过64个字符。")]})
@@ -341,6 +340,7 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
     # The redemption, its usage counter and the roll-ups are written in one till transaction, committed
     # before the till is answered; a refusal rolls it all back and is then logged through the session.
     try:
+        check_bill(bill)  # in here, so that a replay is answered whatever its bill
         with till_transaction():
             return _log_redemption(shop, actor, code, offer_id, bill, key, now), True
     except DomainError as err:

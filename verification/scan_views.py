@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from baiye.api import roles_required
-from baiye.clock import local_date, to_local, utcnow
+from baiye.clock import FIRST_DAY, LAST_DAY, local_date, to_local, utcnow
 from baiye.errors import DomainError, error_body
 from baiye.extensions import db, limiter
 from baiye.forms import attach_errors
 from baiye.lists import category_label
+from reports.exports import csv_value
 
 from . import redemptions
 from .decoding import decode_qr
@@ -236,17 +237,16 @@ def void(redemption_id):
 
 
 def parse_day(text, default):
+    """The day ?day=, ?from= or ?to= names; `default` when it names none between FIRST_DAY and LAST_DAY."""
     try:
-        return date.fromisoformat(text) if text else default
+        day = date.fromisoformat(text) if text else default
     except ValueError:
         return default
+    return day if FIRST_DAY <= day <= LAST_DAY else default
 
 
 def parse_month(text, default):
-    try:
-        return date.fromisoformat(f"{text}-01") if text else default
-    except ValueError:
-        return default
+    return parse_day(f"{text}-01" if text else None, default)
 
 
 def month_end(first):
@@ -304,11 +304,11 @@ def export():
     writer.writerow([_("编号"), _("时间"), _("日期"), _("优惠"), _("优待对象类别"), _("卡号后四位"),
                      _("消费金额（元）"), _("优惠金额（元）"), _("收银员"), _("状态"), _("撤销原因")])
     for r in items:
-        writer.writerow([r.id, to_local(r.created_at).strftime("%Y-%m-%d %H:%M:%S"), r.day.isoformat(),
+        writer.writerow([csv_value(value) for value in (r.id, to_local(r.created_at).strftime("%Y-%m-%d %H:%M:%S"), r.day.isoformat(),
                          r.offer.title, category_label(r.category), r.credential.card_no[-4:],
                          f"{r.bill / 100:.2f}", f"{r.discount / 100:.2f}",
                          (r.cashier.display_name or r.cashier.username) if r.cashier else "",
-                         _("已撤销") if r.voided_at else _("有效"), r.void_reason or ""])
+                         _("已撤销") if r.voided_at else _("有效"), r.void_reason)])
     name = f"redemptions-{shop.id}-{date_from.isoformat()}-{date_to.isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={quote(name)}"})

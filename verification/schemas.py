@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from baiye import lists
 from baiye.clock import iso_utc, local_date, utcnow
-from baiye.validators import check_phone
+from baiye.validators import Text, check_phone
 
 from . import tokens
 
@@ -27,23 +27,18 @@ def check_not_past(value):
 
 
 class MemberInputSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64, error=_l("请填写姓名（64字以内）。")))
+    name = Text(required=True, validate=validate.Length(min=1, max=64, error=_l("请填写姓名（64字以内）。")))
     category = fields.String(required=True, validate=check_category)
     id_number = fields.String(required=True, load_only=True, validate=check_id_number)
     phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
     expires_on = fields.Date(required=True, validate=check_not_past)
-    station = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    station = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
     @pre_load
     def blanks(self, data, **kwargs):
-        """Empty optional fields mean 'not given'; names lose stray spaces."""
-        if isinstance(data, dict):
-            data = dict(data)
-            for key in ("phone", "station"):
-                if isinstance(data.get(key), str) and not data[key].strip():
-                    data[key] = None
-            if isinstance(data.get("name"), str):
-                data["name"] = data["name"].strip()
+        """An empty phone means 'not given' (text fields see to their own blanks)."""
+        if isinstance(data, dict) and isinstance(data.get("phone"), str) and not data["phone"].strip():
+            data = dict(data, phone=None)
         return data
 
     @post_load
@@ -51,8 +46,6 @@ class MemberInputSchema(Schema):
         data["id_number"] = tokens.normalise_id_number(data["id_number"])
         if data.get("phone"):
             data["phone"] = data["phone"].strip()
-        if data.get("station"):
-            data["station"] = data["station"].strip()
         return data
 
 
@@ -71,13 +64,7 @@ class MemberUpdateSchema(MemberInputSchema):
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")))
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            data = dict(data, reason=data["reason"].strip())
-        return data
+    reason = Text(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")))
 
 
 class ActivateSchema(Schema):

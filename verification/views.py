@@ -12,12 +12,13 @@ from baiye.errors import DomainError
 from baiye.extensions import db, limiter
 from baiye.forms import attach_errors, submit, validate_with
 from baiye.messages import N_
+from baiye.validators import row_id_from_digits
 
 from . import qr, services, tokens
 from .api import activation_url, phone_code_body
 from .forms import ActionForm, ImportForm, MemberEditForm, MemberForm, ReasonForm
 from .member_import import read_rows
-from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, active_credential, credential_status, member_status
+from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, ReasonSchema, active_credential, credential_status, member_status
 
 bp = Blueprint("verification", __name__)
 
@@ -132,8 +133,8 @@ def revoke(credential_id):
     credential = services.get_credential(credential_id)
     member = credential.member
     form = ReasonForm()
-    if form.validate_on_submit() and submit(
-            form, lambda: services.revoke_credential(credential, current_user, form.reason.data)):
+    data = validate_with(form, ReasonSchema(), {"reason": form.reason.data}) if form.validate_on_submit() else None
+    if data is not None and submit(form, lambda: services.revoke_credential(credential, current_user, data["reason"])):
         flash(_("优待证已作废。"), "info")
         return redirect(url_for("verification.member_detail", member_id=member.id))
     return render_template("verification/member_detail.html", member=member, credential=active_credential(member),
@@ -152,16 +153,22 @@ def new_activation(member_id):
     return redirect(url_for("verification.member_detail", member_id=member.id))
 
 
+def member_id(text):
+    """The member id typed in a print range (None when blank); a 400 for anything that cannot be one."""
+    if not text.strip():
+        return None
+    number = row_id_from_digits(text.strip())
+    if number is None:
+        raise DomainError("validation_error", _("打印范围应为会员编号。"), 400)
+    return number
+
+
 @bp.get("/admin/members/print")
 @roles_required("coordinator")
 def print_cards():
     """A4 sheets of cards, ten to a page: ?ids=1,2,3 or ?from=&to= (member ids) and ?category=."""
-    try:
-        ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip()]
-        first = int(request.args.get("from") or 0) or None
-        last = int(request.args.get("to") or 0) or None
-    except ValueError:
-        raise DomainError("validation_error", _("打印范围应为会员编号。"), 400) from None
+    ids = [member_id(x) for x in request.args.get("ids", "").split(",") if x.strip()]
+    first, last = (member_id(request.args.get(end, "")) for end in ("from", "to"))
     category = request.args.get("category") or None
     chosen = services.members_for_print(ids=ids, first_id=first, last_id=last, category=category)
     cards = [(m, active_credential(m)) for m in chosen]
