@@ -39,9 +39,11 @@ COMPILED = [(re.compile(f"^{pattern}$"), render) for pattern, render in PATTERNS
 
 
 def localise(messages):
-    """The same nested shape, every message a translated str."""
+    """The same nested shape, every message a translated str, and each field's messages a list (marshmallow
+    leaves a lazy message, as from `error_messages`, unlisted)."""
     if isinstance(messages, dict):
-        return {str(key): localise(value) for key, value in messages.items()}
+        return {str(key): localise(value if isinstance(value, (dict, list, tuple)) else [value])
+                for key, value in messages.items()}
     if isinstance(messages, (list, tuple)):
         return [localise(m) for m in messages]
     text = str(messages)

@@ -36,12 +36,15 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 class Text(fields.String):
     """Text a person types (a name, an address, a reason): trimmed before its length is checked, so spaces
-    alone are no name; blank is None where the field may be left out; control characters are refused."""
+    alone are no name (a required field says it is missing); blank is None where the field may be left out;
+    control characters are refused."""
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         if isinstance(value, str):
             value = value.strip()
-            if not value and self.allow_none and not self.required:
+            if not value and self.required:
+                raise self.make_error("required")  # "please fill this in", not a length
+            if not value and self.allow_none:
                 value = None
         return super().deserialize(value, attr, data, **kwargs)
 

@@ -10,7 +10,7 @@ from .stats import GROUPS, Filters
 def one_of_list(list_name, message):
     def check(value):
         if value not in lists.keys(list_name):
-            raise ValidationError(message)
+            raise ValidationError(str(message))  # a str, so that marshmallow lists it
 
     return check
 

@@ -15,6 +15,7 @@ from baiye.api import roles_required
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
+from baiye.messages import localise
 from shops import services as shop_services
 from shops.models import Shop
 
@@ -49,7 +50,7 @@ def _filters_or_errors(default_days=None):
     try:
         return StatsQuerySchema().load(args), {}, args
     except ValidationError as err:
-        return None, err.messages, args
+        return None, localise(err.messages), args
 
 
 def _query_args(args):

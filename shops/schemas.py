@@ -15,7 +15,7 @@ MAX_FEN = 100_000_000
 def one_of_list(list_name, message):
     def check(value):
         if value not in lists.keys(list_name):
-            raise ValidationError(message)
+            raise ValidationError(str(message))  # a str, so that marshmallow lists it
 
     return check
 

@@ -20,9 +20,27 @@ def test_audit_page_lists_and_filters(client, make):
     assert "没有符合条件的记录" in page
 
 
+def test_audit_page_says_what_happened_in_plain_words(client, make, till):
+    coordinator = make.coordinator()
+    audit.record(coordinator, "redemption.void", None, reason="输错金额", discount=1_500_000, shop_id=till.shop.id,
+                 category="veteran", fields=None)
+    audit.record(coordinator, "something.new", None, note="x")
+    db.session.commit()
+    sign_in(client, coordinator)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "撤销核销" in page and "¥15,000.00" in page and "退役军人" in page and "输错金额" in page
+    assert "1500000" not in page and "None" not in page
+    assert "something.new" in page  # an action without a label shows its code
+    english = client.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "Void a redemption" in english
+
+
 def test_audit_page_rejects_bad_filters_and_other_roles(client, make):
     sign_in(client, make.coordinator())
-    assert client.get("/admin/audit?from=yesterday").status_code == 422
+    response = client.get("/admin/audit?from=yesterday")
+    assert response.status_code == 422
+    assert "日期格式应为 YYYY-MM-DD" in response.get_data(as_text=True)
+    assert "日期应在2000年至2099年之间" in client.get("/admin/audit?to=9999-12-31").get_data(as_text=True)
     client.post("/logout")
     sign_in(client, make.shop().owner)
     assert client.get("/admin/audit").status_code == 403

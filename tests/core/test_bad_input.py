@@ -239,3 +239,9 @@ def test_day_by_day_breakdown_is_capped_with_one_end_open(api, make, till):
         assert "from" in response.get_json()["error"]["fields"]
     assert coordinator.get("/stats/breakdown?by=day").status_code == 200
     assert coordinator.get("/stats/breakdown?by=month&from=2000-01-01").status_code == 200
+
+
+def test_api_field_errors_are_lists_even_from_lazy_messages(api, make):
+    response = api.as_(make.coordinator()).get("/stats/summary?from=not-a-date&street=nowhere")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"from": ["日期格式应为 YYYY-MM-DD。"], "street": ["未知的街道/乡镇。"]}

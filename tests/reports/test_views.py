@@ -45,7 +45,12 @@ def test_dashboard_bad_dates_reshow_the_form(client, coordinator):
     response = client.get("/admin/stats", query_string={"from": "2026-10-10", "to": "2026-10-01"})
     assert response.status_code == 422
     assert "开始日期不能晚于结束日期" in response.get_data(as_text=True)
-    assert client.get("/admin/stats", query_string={"from": "not-a-date"}).status_code == 422
+    response = client.get("/admin/stats", query_string={"from": "not-a-date"})
+    assert response.status_code == 422
+    assert '<p class="error">日期格式应为 YYYY-MM-DD。</p>' in response.get_data(as_text=True)
+    response = client.get("/admin/stats", query_string={"street": "nowhere"})
+    assert response.status_code == 422
+    assert '<p class="error">未知的街道/乡镇。</p>' in response.get_data(as_text=True)
 
 
 def test_dashboard_lists_inactive_shops_with_phone(client, coordinator, network):

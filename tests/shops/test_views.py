@@ -125,7 +125,8 @@ def test_offer_form_errors(client, make, today):
         ({"title": "x", "kind": "percent_off", "zhe": "10", "starts_on": today.isoformat()}, "请输入1–9.9之间的折扣"),
         ({"title": "x", "kind": "amount_off", "amount": "abc", "starts_on": today.isoformat()}, "请输入金额"),
         ({"title": "x", "kind": "amount_off", "amount": "1.234", "starts_on": today.isoformat()}, "两位小数"),
-        ({"title": "", "kind": "gift", "starts_on": today.isoformat()}, "长度应在 1 到 100 之间"),
+        ({"title": "  ", "kind": "gift", "starts_on": today.isoformat()}, "此项为必填"),
+        ({"title": "长" * 101, "kind": "gift", "starts_on": today.isoformat()}, "长度应在 1 到 100 之间"),
         ({"title": "x", "kind": "gift", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "结束日期不能早于"),
     ]:
         response = client.post("/shop/offers/new", data=data)
