@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from baiye.errors import invalid
 
-from .services import category_from_text
+from .services import category_names
 
 COLUMNS = ("name", "category", "id_number", "phone", "expires_on")
 OPTIONAL = ("phone", "station")
@@ -49,6 +49,7 @@ UNREADABLE = (csv.Error, ValueError, IndexError, KeyError, TypeError, SyntaxErro
 
 def _records(table):
     header, body = _header(table)
+    categories = category_names()
     rows = []
     for number, cells in body:
         record = {}
@@ -57,7 +58,8 @@ def _records(table):
             record[column] = _cell_text(column, value)
         if not any(record.values()):
             continue  # blank lines at the end of a sheet
-        record["category"] = category_from_text(record.get("category"))
+        category = (record.get("category") or "").strip()
+        record["category"] = categories.get(category, category)
         rows.append((number, {k: v for k, v in record.items() if v is not None or k not in OPTIONAL}))
     return rows
 

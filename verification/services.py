@@ -2,6 +2,8 @@
 import hashlib
 import secrets
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, insert, or_, select, update
@@ -352,10 +354,12 @@ def import_members(rows, actor, now=None):
     return ids
 
 
-def category_from_text(text):
-    """A category key from its key or its Chinese label, as people type it in a spreadsheet."""
-    text = (text or "").strip()
-    for key, label in lists.categories():
-        if text in (key, label):
-            return key
-    return text
+def category_names():
+    """{what people type for a category in a spreadsheet: its key, its label, its Chinese label: the key}. In
+    Chinese whatever the language of the page the file is uploaded from."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        chinese = lists.categories()
+    names = {}
+    for (key, label), (_key, chinese_label) in zip(lists.categories(), chinese):
+        names.update({key: key, label: key, chinese_label: key})
+    return names

@@ -148,3 +148,11 @@ def test_service_refuses_empty_import(app, make):
     with app.test_request_context(), pytest.raises(DomainError) as caught:
         import_members([], make.coordinator())
     assert caught.value.status == 422
+
+
+def test_chinese_categories_import_from_the_english_page(coord):
+    rows = [person(1, category="退役军人"), person(2, category="军属"), person(3, category="Veteran")]
+    response = coord.post("/members/import?lang=en", data={"file": (io.BytesIO(csv_bytes(rows)), "m.csv")},
+                          content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    assert response.status_code == 200, response.get_json()
+    assert sorted(m.category for m in db.session.query(Member)) == ["family", "veteran", "veteran"]

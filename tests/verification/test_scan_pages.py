@@ -78,6 +78,19 @@ def test_logging_a_redemption_then_receipt_and_double_tap_logs_once(client, till
     assert "核销成功" in receipt and "8.89" in receipt and "79.99" in receipt  # 10% of 88.88 rounds half up
 
 
+def test_a_gift_receipt_shows_the_gift_not_a_discount_of_nothing(client, make, till):
+    gift = make.offer(till.shop, title="赠送饮品一份", kind="gift", value=None)
+    sign_in(client, till.cashier)
+    url = f"/v/{till.card.card_no}"
+    logged = client.post(url, data={"offer_id": gift.id, "bill": "", "idempotency_key": key_in(text(client.get(url)))})
+    assert logged.status_code == 302, text(logged)
+    receipt = text(client.get(logged.headers["Location"]))
+    assert '<p class="receipt-discount gift"><strong>赠送饮品一份</strong></p>' in receipt
+    assert "¥0.00" not in receipt
+    today = text(client.get("/shop/today"))
+    assert "−¥0.00" not in today and '<span class="discount">赠</span>' in today
+
+
 def test_refusal_is_shown_on_the_form(client, make, till):
     offer = make.offer(till.shop, title="满100减20", kind="amount_off", value=2000, min_spend=10000)
     sign_in(client, till.cashier)
