@@ -27,7 +27,8 @@ def check_not_past(value):
 
 
 class MemberInputSchema(Schema):
-    name = Text(required=True, validate=validate.Length(min=1, max=64, error=_l("请填写姓名（64字以内）。")))
+    name = Text(required=True, validate=validate.Length(min=1, max=64, error=_l("请填写姓名（64字以内）。")),
+                error_messages={"required": _l("请填写姓名（64字以内）。")})
     category = fields.String(required=True, validate=check_category)
     id_number = fields.String(required=True, load_only=True, validate=check_id_number)
     phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
@@ -64,7 +65,8 @@ class MemberUpdateSchema(MemberInputSchema):
 
 
 class ReasonSchema(Schema):
-    reason = Text(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")),
+                  error_messages={"required": _l("请填写原因（500字以内）。")})
 
 
 class ActivateSchema(Schema):
