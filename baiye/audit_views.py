@@ -10,6 +10,7 @@ from baiye.api import roles_required
 from baiye.clock import day_start_utc
 from baiye.messages import N_, localise
 from baiye.validators import DAY_IN_RANGE, MAX_ROW_ID
+from reports.services import GROUP_TITLES
 
 bp = Blueprint("audit", __name__)
 
@@ -54,8 +55,10 @@ def detail_lines(entry):
             text = f"¥{value / 100:,.2f}"
         elif key in LABELLED and isinstance(value, str):
             text = LABELLED[key](value)
+        elif key == "by" and value in GROUP_TITLES:
+            text = _(GROUP_TITLES[value])
         elif isinstance(value, list):
-            text = "、".join(str(v) for v in value)
+            text = _("、").join(str(v) for v in value)
         else:
             text = str(value)
         lines.append((_(DETAILS[key]) if key in DETAILS else key, text))

@@ -1,4 +1,7 @@
 """Jinja filters for money, percentages and local times."""
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
 from baiye.clock import to_local
 
 
@@ -12,7 +15,9 @@ def yuan(fen):
 
 
 def zhe(percent_off):
-    """Percent off as the Chinese 折 notation: 10 -> '9折', 15 -> '8.5折'."""
+    """Percent off as the Chinese 折 notation: 10 -> '9折', 15 -> '8.5折'; in other languages '15% off'."""
+    if get_locale().language != "zh":
+        return _("减%(p)d%%", p=int(percent_off))
     rest = 100 - int(percent_off)
     return f"{rest // 10}.{rest % 10}折" if rest % 10 else f"{rest // 10}折"
 

@@ -54,3 +54,11 @@ def test_entries_service_filters_by_target(make):
     db.session.commit()
     items, total = audit.entries(target_type="shop", target_id=shop.id)
     assert total == 1 and items[0].detail == {"reason": "x"}
+
+
+def test_an_export_entry_names_its_grouping(client, make):
+    coordinator = make.coordinator()
+    sign_in(client, coordinator)
+    assert client.get("/api/v1/stats/export.csv?by=street").status_code == 200
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "导出统计" in page and "按街道/乡镇" in page

@@ -177,3 +177,12 @@ def test_owner_adds_and_disables_cashier(client, make):
     assert cashier.is_disabled
     response = client.post("/shop/staff", data={"username": "x", "password": "1"})
     assert response.status_code == 422
+
+
+def test_shop_page_badges_read_in_the_page_language(client, make):
+    shop = make.shop()
+    make.offer(shop, value=15, categories="veteran,family")
+    chinese = client.get(f"/shops/{shop.id}").get_data(as_text=True)
+    assert "8.5折" in chinese and "退役军人、军属" in chinese
+    english = client.get(f"/shops/{shop.id}?lang=en").get_data(as_text=True)
+    assert "15% off" in english and "8.5折" not in english and "、" not in english
