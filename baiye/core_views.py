@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from baiye.extensions import db
@@ -21,6 +21,12 @@ def healthz():
     except Exception:  # noqa: BLE001 — any database failure means unhealthy
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it whatever the page's icon link says: the same icon."""
+    return redirect(url_for("static", filename="img/icon.svg"), 301)
 
 
 @bp.get("/lang/<code>")

@@ -148,8 +148,12 @@ def new_activation(member_id):
     form = ActionForm()
     member = services.get_member(member_id)
     if form.validate_on_submit():
-        remember_link(member, services.create_activation(member, current_user))
-        flash(_("已生成新的激活码，之前的激活链接已失效。"), "success")
+        try:
+            remember_link(member, services.create_activation(member, current_user))
+            flash(_("已生成新的激活码，之前的激活链接已失效。"), "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "error")
     return redirect(url_for("verification.member_detail", member_id=member.id))
 
 

@@ -19,7 +19,7 @@ from verification.tokens import card_token, code_url
 
 # Open to anyone, or acting only on the caller's own shop or account.
 OPEN = {
-    "static", "core.index", "core.healthz", "core.switch_language", "openapi.document", "openapi.docs_page",
+    "static", "core.index", "core.healthz", "core.favicon", "core.switch_language", "openapi.document", "openapi.docs_page",
     "accounts.login", "accounts.logout", "accounts_api.login",
     "shops.directory", "shops.detail", "shops.register", "shops.mine",
     "shops_api.meta", "shops_api.directory", "shops_api.detail", "shops_api.offer_detail", "shops_api.register",

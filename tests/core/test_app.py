@@ -311,3 +311,9 @@ def test_row_ids_are_positive_ints_the_database_can_hold():
     assert not any(is_row_id(value) for value in (0, -1, MAX_ROW_ID + 1, True, False, 1.0, "1", None))
     assert row_id_from_digits("42") == 42 and row_id_from_digits(str(MAX_ROW_ID)) == MAX_ROW_ID
     assert not any(row_id_from_digits(text) for text in ("0", "", "-1", "1.5", str(MAX_ROW_ID + 1), "9" * 5000))
+
+
+def test_favicon_is_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/static/img/icon.svg")
+    assert client.get(response.headers["Location"]).status_code == 200

@@ -253,3 +253,10 @@ def test_update_member_extends_expiry(coord, make, app):
     assert entry.detail["fields"] == ["expires_on", "phone"]
     with app.test_request_context():  # the card keeps working, now until the new date
         assert tokens.resolve_code(token, utcnow() + timedelta(days=800)).member_id == member.id
+
+
+def test_no_activation_link_for_a_member_without_a_valid_card(coord, make):
+    member = make.member()
+    credential = member.credentials[0]
+    assert coord.post(f"/credentials/{credential.id}/revoke", json={"reason": "资格变更"}).status_code == 200
+    assert_error(coord.post(f"/members/{member.id}/activation"), 409, "no_active_credential")

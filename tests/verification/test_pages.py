@@ -90,6 +90,10 @@ def test_reissue_revoke_and_new_link(client, coordinator, make):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Credential, current.id).status == "revoked"
+    response = client.post(f"/admin/members/{member.id}/activation")  # no valid card: a phone would show it revoked
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "没有有效的优待证" in page and "/activate/" not in page and "生成手机激活码" not in page
+    client.post(f"/admin/members/{member.id}/reissue")
     response = client.post(f"/admin/members/{member.id}/activation")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert activation_path(page)
