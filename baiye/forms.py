@@ -11,13 +11,18 @@ from baiye.messages import localise
 
 
 def attach_errors(form, messages, prefix=""):
-    """Put {field: [message]} (nested for nested schemas) beside the form's fields."""
+    """Put {field: [message]} (nested for nested schemas) beside the form's fields. A form whose fields are
+    named otherwise than the schema's says so in `error_aliases` ({schema field: form field}); a field
+    reached that way keeps the form's own complaint, in the form's units, when it has one."""
+    aliases = getattr(form, "error_aliases", {})
     for name, value in messages.items():
         if isinstance(value, dict):
             attach_errors(form, value, prefix=f"{prefix}{name}_")
             continue
         texts = localise(value if isinstance(value, (list, tuple)) else [value])
-        field = form._fields.get(prefix + name)
+        field = form._fields.get(aliases.get(prefix + name, prefix + name))
+        if field is not None and prefix + name in aliases and field.errors:
+            continue
         if field is None:
             form.form_errors.extend(texts)
         else:

@@ -37,6 +37,7 @@ class ShopForm(FlaskForm):
 class RegisterForm(ShopForm):
     owner_username = StringField(_l("店主登录用户名"))
     owner_password = PasswordField(_l("登录密码（至少8位，含字母和数字）"))
+    error_aliases = {"username": "owner_username"}  # a username already taken, as the accounts service says
 
     def registration_data(self):
         data = {k: v for k, v in self.shop_data().items() if v is not None}
@@ -79,6 +80,11 @@ class OfferForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.categories.choices = choices(lists.categories())
+
+    @property
+    def error_aliases(self):
+        """The schema's `value` is typed in the field of the offer's kind."""
+        return {"value": {"percent_off": "zhe", "amount_off": "amount"}.get(self.kind.data, "worth")}
 
     def fill_from(self, offer):
         """Show an offer's stored values in the form's own units."""

@@ -73,8 +73,8 @@ def new_offer():
         form.starts_on.data = local_date(utcnow())
     if form.validate_on_submit():
         raw = form.offer_data()
-        data = validate_with(form, OfferInputSchema(), raw) if not form.errors else None
-        if data and submit(form, lambda: services.create_offer(shop, current_user, data)):
+        data = validate_with(form, OfferInputSchema(), raw)  # every field's complaint at once
+        if data and not form.errors and submit(form, lambda: services.create_offer(shop, current_user, data)):
             flash(_("优惠已添加。"), "success")
             return redirect(url_for("shops.mine"))
     return render_template("shops/offer_form.html", form=form, offer=None), 422 if form.errors else 200
@@ -92,8 +92,8 @@ def edit_offer(offer_id):
         raw = form.offer_data()
         # The form has no on/off switch (its own buttons do that): editing a paused offer leaves it paused.
         schema = OfferInputSchema(exclude=("is_active",))
-        data = validate_with(form, schema, raw) if not form.errors else None
-        if data and submit(form, lambda: services.update_offer(offer, current_user, data)):
+        data = validate_with(form, schema, raw)
+        if data and not form.errors and submit(form, lambda: services.update_offer(offer, current_user, data)):
             flash(_("优惠已更新。"), "success")
             return redirect(url_for("shops.mine"))
     return render_template("shops/offer_form.html", form=form, offer=offer), 422 if form.errors else 200

@@ -39,7 +39,8 @@ def test_register_page_reshows_errors_beside_fields_and_keeps_input(client):
 def test_register_page_username_taken(client, make):
     make.coordinator(username="jiaozi")
     response = client.post("/shops/register", data=register_form())
-    assert response.status_code == 422 and "该用户名已被使用" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "该用户名已被使用" in page[page.index('name="owner_username"'):][:600]
     assert db.session.query(Shop).count() == 0
 
 
@@ -186,3 +187,16 @@ def test_shop_page_badges_read_in_the_page_language(client, make):
     assert "8.5折" in chinese and "退役军人、军属" in chinese
     english = client.get(f"/shops/{shop.id}?lang=en").get_data(as_text=True)
     assert "15% off" in english and "8.5折" not in english and "、" not in english
+
+
+def test_offer_form_shows_every_complaint_beside_its_field(client, make, today):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    page = client.post("/shop/offers/new", data={"title": "", "kind": "percent_off", "zhe": "12",
+                                                 "starts_on": today.isoformat()}).get_data(as_text=True)
+    assert "此项为必填" in page and "请输入1–9.9之间的折扣" in page  # both at once, not one per submit
+    assert "折扣比例应为1–99" not in page  # the schema's percent is not repeated in the form's units
+    page = client.post("/shop/offers/new", data={"title": "立减", "kind": "amount_off", "amount": "",
+                                                 "starts_on": today.isoformat()}).get_data(as_text=True)
+    field = page[page.index('name="amount"'):]
+    assert "立减金额必须大于0" in field[:600]  # beside the amount field, not only in the banner
