@@ -91,12 +91,17 @@ def add_cashier(shop, actor, data, now=None):
 
 def remove_cashier(shop, actor, user_id, now=None):
     """Disable a cashier account (kept for the history of what it logged)."""
+    return set_cashier_enabled(shop, actor, user_id, False, now)
+
+
+def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
+    """Disable a cashier account, or let it sign in again; audited."""
     require_owner(actor, shop)
     user = next((u for u in shop.staff if u.id == user_id and u.role == "cashier"), None)
     if user is None:
         raise not_found(_("找不到该收银员。"))
-    user.is_disabled = True
-    audit.record(actor, "staff.disable", user, now=now, shop_id=shop.id)
+    user.is_disabled = not enabled
+    audit.record(actor, "staff.enable" if enabled else "staff.disable", user, now=now, shop_id=shop.id)
     db.session.commit()
     forget_tokens()
     return user
@@ -151,9 +156,14 @@ def update_offer(offer, actor, data, now=None):
 
 def deactivate_offer(offer, actor, now=None):
     """Offers are never deleted: redemptions keep pointing at them."""
+    return set_offer_active(offer, actor, False, now)
+
+
+def set_offer_active(offer, actor, active, now=None):
+    """Stop an offer, or run it again (within its dates); audited."""
     require_owner(actor, offer.shop)
-    offer.is_active = False
-    audit.record(actor, "offer.deactivate", offer, now=now)
+    offer.is_active = active
+    audit.record(actor, "offer.activate" if active else "offer.deactivate", offer, now=now)
     db.session.commit()
     return offer
 

@@ -107,6 +107,14 @@ def deactivate_offer(offer_id):
     return redirect(url_for("shops.mine"))
 
 
+@bp.post("/shop/offers/<int:offer_id>/activate")
+@roles_required("owner")
+def activate_offer(offer_id):
+    services.set_offer_active(services.get_offer(offer_id), current_user, True)
+    flash(_("优惠已重新启用。"), "success")
+    return redirect(url_for("shops.mine"))
+
+
 @bp.route("/shop/staff", methods=["GET", "POST"])
 @roles_required("owner")
 def staff():
@@ -127,6 +135,14 @@ def staff():
 def disable_staff(user_id):
     services.remove_cashier(own_shop(), current_user, user_id)
     flash(_("该收银员账号已停用。"), "info")
+    return redirect(url_for("shops.staff"))
+
+
+@bp.post("/shop/staff/<int:user_id>/enable")
+@roles_required("owner")
+def enable_staff(user_id):
+    services.set_cashier_enabled(own_shop(), current_user, user_id, True)
+    flash(_("该收银员账号已恢复，可以重新登录。"), "success")
     return redirect(url_for("shops.staff"))
 
 

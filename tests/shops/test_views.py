@@ -200,3 +200,21 @@ def test_offer_form_shows_every_complaint_beside_its_field(client, make, today):
                                                  "starts_on": today.isoformat()}).get_data(as_text=True)
     field = page[page.index('name="amount"'):]
     assert "立减金额必须大于0" in field[:600]  # beside the amount field, not only in the banner
+
+
+def test_owner_stops_and_restarts_an_offer_and_a_cashier(client, make):
+    shop = make.shop()
+    offer = make.offer(shop)
+    cashier = make.cashier(shop)
+    sign_in(client, shop.owner)
+    client.post(f"/shop/offers/{offer.id}/deactivate")
+    assert "重新启用" in client.get("/shop").get_data(as_text=True)
+    assert client.post(f"/shop/offers/{offer.id}/activate").status_code == 302
+    client.post(f"/shop/staff/{cashier.id}/disable")
+    assert "恢复" in client.get("/shop/staff").get_data(as_text=True)
+    assert client.post(f"/shop/staff/{cashier.id}/enable").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Offer, offer.id).is_active and not db.session.get(type(cashier), cashier.id).is_disabled
+    other = make.shop()
+    assert client.post(f"/shop/offers/{make.offer(other).id}/activate").status_code in (403, 404)
+    assert client.post(f"/shop/staff/{make.cashier(other).id}/enable").status_code == 404
