@@ -110,6 +110,8 @@ class OfferForm(FlaskForm):
                 self.zhe.errors = list(self.zhe.errors) + [str(_l("请输入1–9.9之间的折扣，例如 9 或 8.5。"))]
         elif self.kind.data == "amount_off":
             value = self.amount.fen
+            if not value and not self.amount.errors:  # said here too: the schema's check waits for the other fields
+                self.amount.errors = list(self.amount.errors) + [str(_l("立减金额必须大于0。"))]
         else:
             value = self.worth.fen
         return {

@@ -196,10 +196,12 @@ def test_offer_form_shows_every_complaint_beside_its_field(client, make, today):
                                                  "starts_on": today.isoformat()}).get_data(as_text=True)
     assert "此项为必填" in page and "请输入1–9.9之间的折扣" in page  # both at once, not one per submit
     assert "折扣比例应为1–99" not in page  # the schema's percent is not repeated in the form's units
-    page = client.post("/shop/offers/new", data={"title": "立减", "kind": "amount_off", "amount": "",
-                                                 "starts_on": today.isoformat()}).get_data(as_text=True)
-    field = page[page.index('name="amount"'):]
-    assert "立减金额必须大于0" in field[:600]  # beside the amount field, not only in the banner
+    for title in ("立减", ""):
+        page = client.post("/shop/offers/new", data={"title": title, "kind": "amount_off", "amount": "",
+                                                     "starts_on": today.isoformat()}).get_data(as_text=True)
+        field = page[page.index('name="amount"'):]
+        assert "立减金额必须大于0" in field[:600]  # beside the amount field, not only in the banner
+        assert page.count("立减金额必须大于0") == 1
 
 
 def test_owner_stops_and_restarts_an_offer_and_a_cashier(client, make):
