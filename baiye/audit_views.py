@@ -16,7 +16,8 @@ bp = Blueprint("audit", __name__)
 
 # What each recorded action is called on the page (the code stays in the log and the filter's URL).
 ACTIONS = {
-    "shop.register": N_("商户注册"), "shop.approve": N_("审核通过商户"), "shop.reject": N_("驳回商户"),
+    "shop.register": N_("商户注册"), "shop.update": N_("修改店铺资料"), "shop.resubmit": N_("修改后重新提交审核"),
+    "shop.approve": N_("审核通过商户"), "shop.reject": N_("驳回商户"),
     "shop.suspend": N_("暂停商户"), "offer.create": N_("新增优惠"), "offer.update": N_("修改优惠"),
     "offer.deactivate": N_("停用优惠"), "offer.activate": N_("重新启用优惠"), "staff.add": N_("添加收银员"),
     "staff.disable": N_("停用收银员"), "staff.enable": N_("恢复收银员"),

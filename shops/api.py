@@ -6,8 +6,8 @@ from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import services
-from .schemas import (DirectoryQuerySchema, OfferInputSchema, OfferSchema, ReasonSchema, ShopPrivateSchema,
-                      ShopRegistrationSchema, ShopSchema, StaffOutSchema, StaffSchema)
+from .schemas import (DirectoryQuerySchema, OfferInputSchema, OfferSchema, ReasonSchema, ShopInputSchema,
+                      ShopPrivateSchema, ShopRegistrationSchema, ShopSchema, StaffOutSchema, StaffSchema)
 
 bp = Blueprint("shops_api", __name__, url_prefix=API_PREFIX)
 
@@ -45,6 +45,16 @@ def directory():
 def detail(shop_id):
     shop = services.visible_shop(shop_id, current_user)
     return shop_schema_for(shop).dump(shop)
+
+
+@bp.patch("/shops/<int:shop_id>")
+@roles_required("owner")
+@doc(body=ShopInputSchema, response=ShopPrivateSchema,
+     summary="Change the shop's details (its owner); a rejected shop goes back to pending")
+def update(shop_id):
+    shop = services.get_shop(shop_id)
+    services.require_owner(current_user, shop)
+    return ShopPrivateSchema().dump(services.update_shop(shop, current_user, load(ShopInputSchema(), partial=True)))
 
 
 def _decide(shop_id, action):

@@ -48,8 +48,10 @@ class ShopInputSchema(Schema):
 
     @post_load
     def tidy(self, data, **kwargs):
-        data["phone"] = data["phone"].strip()
-        data["licence_no"] = data["licence_no"].strip().upper()
+        if "phone" in data:  # a partial change may leave either out
+            data["phone"] = data["phone"].strip()
+        if "licence_no" in data:
+            data["licence_no"] = data["licence_no"].strip().upper()
         return data
 
 

@@ -22,17 +22,39 @@ def register_shop(data, now=None):
     """A new pending shop and its owner account, from validated registration data."""
     now = now or utcnow()
     owner_data = data.pop("owner")
-    taken = db.session.scalar(select(Shop.id).where(
-        Shop.licence_no == data["licence_no"], Shop.status != "rejected"))
-    if taken:
-        raise DomainError("duplicate_shop", _("该营业执照号已登记过商户。"), 409,
-                          fields={"licence_no": [_("该营业执照号已登记过商户。")]})
+    require_free_licence(data["licence_no"])
     shop = Shop(**data, status="pending", created_at=now)
     db.session.add(shop)
     db.session.flush()
     owner = create_user(owner_data["username"], owner_data["password"], "owner", shop=shop)
     db.session.flush()
     audit.record(owner, "shop.register", shop, now=now, name=shop.name)
+    db.session.commit()
+    return shop
+
+
+def require_free_licence(licence_no, shop=None):
+    """A business licence belongs to one shop (a rejected registration does not hold it)."""
+    taken = db.session.scalar(select(Shop.id).where(
+        Shop.licence_no == licence_no, Shop.status != "rejected", Shop.id != getattr(shop, "id", None)))
+    if taken:
+        raise DomainError("duplicate_shop", _("该营业执照号已登记过商户。"), 409,
+                          fields={"licence_no": [_("该营业执照号已登记过商户。")]})
+
+
+def update_shop(shop, actor, data, now=None):
+    """The owner's changes to the shop's details (hours, phone, a corrected licence); audited with the fields
+    changed. A rejected shop, once corrected, goes back to the coordinators for review."""
+    require_owner(actor, shop)
+    if data.get("licence_no", shop.licence_no) != shop.licence_no:
+        require_free_licence(data["licence_no"], shop)
+    changed = sorted(key for key, value in data.items() if getattr(shop, key) != value)
+    for key in changed:
+        setattr(shop, key, data[key])
+    resubmitted = shop.status == "rejected"
+    if resubmitted:
+        shop.status, shop.status_reason = "pending", None
+    audit.record(actor, "shop.resubmit" if resubmitted else "shop.update", shop, now=now or utcnow(), fields=changed)
     db.session.commit()
     return shop
 

@@ -10,8 +10,9 @@ from baiye.extensions import limiter
 from baiye.messages import N_
 
 from . import services
-from .forms import OfferForm, ReasonForm, RegisterForm, StaffForm
-from .schemas import DirectoryQuerySchema, OfferInputSchema, ReasonSchema, ShopRegistrationSchema, StaffSchema
+from .forms import OfferForm, ReasonForm, RegisterForm, ShopForm, StaffForm
+from .schemas import (DirectoryQuerySchema, OfferInputSchema, ReasonSchema, ShopInputSchema, ShopRegistrationSchema,
+                      StaffSchema)
 
 bp = Blueprint("shops", __name__)
 
@@ -62,6 +63,21 @@ def mine():
     shop = own_shop()
     return render_template("shops/mine.html", shop=shop, offers=shop.offers,
                            current=set(o.id for o in services.current_offers(shop)))
+
+
+@bp.route("/shop/edit", methods=["GET", "POST"])
+@roles_required("owner")
+def edit_shop():
+    """The shop's details; for a rejected shop, corrected and sent for review again."""
+    shop = own_shop()
+    form = ShopForm(obj=shop if request.method == "GET" else None)
+    was_rejected = shop.status == "rejected"
+    if form.validate_on_submit():
+        data = validate_with(form, ShopInputSchema(), {k: v for k, v in form.shop_data().items() if v is not None})
+        if data and submit(form, lambda: services.update_shop(shop, current_user, data)):
+            flash(_("已修改并重新提交，请等待区双拥办审核。") if was_rejected else _("店铺资料已更新。"), "success")
+            return redirect(url_for("shops.mine"))
+    return render_template("shops/edit.html", form=form, shop=shop), 422 if form.errors or form.form_errors else 200
 
 
 @bp.route("/shop/offers/new", methods=["GET", "POST"])

@@ -251,3 +251,16 @@ def test_cookie_session_api_calls_need_csrf(app, make):
     token = response.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post(f"/api/v1/shops/{shop.id}/approve", json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
+
+
+def test_owner_patches_the_shop_and_others_cannot(api, make):
+    shop = make.shop(status="rejected", status_reason="地址不详")
+    response = api.as_(shop.owner).patch(f"/shops/{shop.id}", json={"address": "城关街道88号"})
+    assert response.status_code == 200 and response.get_json()["status"] == "pending"
+    assert response.get_json()["address"] == "城关街道88号"
+    assert api.as_(shop.owner).patch(f"/shops/{shop.id}", json={"phone": "1"}).status_code == 422
+    other = make.shop()
+    assert api.as_(other.owner).patch(f"/shops/{shop.id}", json={"address": "x街道1号"}).status_code == 403
+    assert api.as_(make.cashier(shop)).patch(f"/shops/{shop.id}", json={"address": "x街道1号"}).status_code == 403
+    taken = api.as_(shop.owner).patch(f"/shops/{shop.id}", json={"licence_no": other.licence_no})
+    assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "duplicate_shop"

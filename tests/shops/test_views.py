@@ -220,3 +220,45 @@ def test_owner_stops_and_restarts_an_offer_and_a_cashier(client, make):
     other = make.shop()
     assert client.post(f"/shop/offers/{make.offer(other).id}/activate").status_code in (403, 404)
     assert client.post(f"/shop/staff/{make.cashier(other).id}/enable").status_code == 404
+
+
+def shop_form(shop, **changes):
+    data = {"name": shop.name, "industry": shop.industry, "street": shop.street, "address": shop.address,
+            "phone": shop.phone, "licence_no": shop.licence_no, "hours": shop.hours or "", "description": ""}
+    return {**data, **changes}
+
+
+def test_a_rejected_shop_is_corrected_and_sent_for_review_again(client, make):
+    from baiye.audit import AuditEntry
+
+    shop = make.shop(status="rejected", status_reason="营业执照号与店名不符")
+    sign_in(client, shop.owner)
+    page = client.get("/shop").get_data(as_text=True)
+    assert "营业执照号与店名不符" in page and "修改资料并重新提交" in page
+    assert 'value="' + shop.name + '"' in client.get("/shop/edit").get_data(as_text=True)
+    bad = client.post("/shop/edit", data=shop_form(shop, phone="12345", name=" "))
+    assert bad.status_code == 422 and "请输入11位手机号" in bad.get_data(as_text=True)
+    response = client.post("/shop/edit", data=shop_form(shop, name="军嫂饺子馆（东城店）"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    shop = db.session.get(Shop, shop.id)
+    assert (shop.status, shop.status_reason, shop.name) == ("pending", None, "军嫂饺子馆（东城店）")
+    entry = db.session.query(AuditEntry).filter_by(action="shop.resubmit").one()
+    assert entry.detail == {"fields": ["name"]}
+
+
+def test_an_approved_shop_changes_its_hours_and_stays_approved(client, make):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    assert client.post("/shop/edit", data=shop_form(shop, hours="10:00–22:00")).status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Shop, shop.id).status, db.session.get(Shop, shop.id).hours) == ("approved", "10:00–22:00")
+    other = make.shop()
+    taken = client.post("/shop/edit", data=shop_form(shop, licence_no=other.licence_no))
+    assert taken.status_code == 422 and "已登记过商户" in taken.get_data(as_text=True)
+
+
+def test_a_cashier_cannot_change_the_shop(client, make):
+    shop = make.shop()
+    sign_in(client, make.cashier(shop))
+    assert client.get("/shop/edit").status_code == 403
