@@ -63,7 +63,9 @@ class YuanField(StringField):
             amount = None
         if amount is None or not amount.is_finite():  # "NaN" and "Infinity" are Decimals too
             raise ValueError(_l("请输入金额，例如 88 或 12.50。"))
-        if amount < 0 or amount >= 1_000_000 or amount != amount.quantize(Decimal("0.01")):
+        if amount >= 1_000_000:
+            raise ValueError(_l("金额不能超过100万元，请检查是否多输了位数。"))
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
             raise ValueError(_l("金额应为不超过两位小数的正数。"))
         self.fen = int(amount * 100)
 

@@ -106,9 +106,10 @@ def upload_limit():
 def uploaded_image(field):
     """The uploaded file of a form field, refusing a missing or oversized one."""
     upload = request.files.get(field)
-    if upload is None or not upload.filename and not upload.mimetype:
+    if upload is None or not upload.stream.read(1):  # a form sent with no photo chosen has an empty part
         raise DomainError("validation_error", _("请先拍照或选择一张照片。"), 422,
                           fields={"photo": [_("请先拍照或选择一张照片。")]})
+    upload.stream.seek(0)
     if (request.content_length or 0) > upload_limit():
         raise DomainError("too_large", _("照片太大（上限%(mb)d MB），请重拍或换一张。",
                                          mb=upload_limit() // (1024 * 1024)), 413)

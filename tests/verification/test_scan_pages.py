@@ -101,6 +101,8 @@ def test_refusal_is_shown_on_the_form(client, make, till):
     assert blank.status_code == 422 and "请输入本次消费金额" in text(blank)
     too_much = client.post(url, data={"offer_id": offer.id, "bill": "200000", "idempotency_key": "k3"})
     assert too_much.status_code == 422 and "上限" in text(too_much)
+    absurd = client.post(url, data={"offer_id": offer.id, "bill": "99999999999", "idempotency_key": "k4"})
+    assert absurd.status_code == 422 and "不能超过100万元" in text(absurd)
     assert db.session.query(Redemption).count() == 0
 
 
@@ -185,6 +187,9 @@ def test_photo_upload_fallback(app, client, till):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/v/{till.card.card_no}")
     refused = client.post("/scan/photo", data={"photo": (io.BytesIO(b"hello"), "note.txt")})
     assert refused.status_code == 422 and "不是图片" in text(refused)
+    none_chosen = client.post("/scan/photo", data={"photo": (io.BytesIO(b""), "")},
+                              content_type="multipart/form-data")  # as a browser sends an empty file input
+    assert none_chosen.status_code == 422 and "请先拍照或选择一张照片" in text(none_chosen)
     app.config["SCAN_UPLOAD_MAX_BYTES"] = 1000
     big = client.post("/scan/photo", data={"photo": (io.BytesIO(b"x" * 5000), "big.jpg")})
     assert big.status_code == 413 and "太大" in text(big)
