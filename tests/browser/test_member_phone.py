@@ -55,7 +55,8 @@ def test_activate_and_see_the_code_rotate(live_server, page, tmp_path):
     assert second != first
     with app.test_request_context():
         assert tokens.resolve_code(second, utcnow()).member_id == member_id
-    assert "秒后自动更新" in page.locator("#countdown").inner_text() or "正在更新" in page.locator("#countdown").inner_text()
+    countdown = page.locator("#countdown").inner_text()  # read once: it changes between two reads
+    assert "秒后自动更新" in countdown or "正在更新" in countdown
 
     # offline: a clear banner, and the stale code is covered rather than shown as if valid
     page.context.set_offline(True)
