@@ -49,8 +49,10 @@ def trend(rows, field="redemptions", title="", money=False, width=480, height=20
         if i % every == 0:
             label = str(row["label"])
             label = label[5:] if len(label) == 10 else label  # 2026-11-21 -> 11-21
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - 12}" text-anchor="middle" class="axis">'
-                         f'{escape(label)}</text>')
+            centre = x + bar / 2
+            near_edge = centre > width - right - 30  # a label centred there would run off the chart
+            parts.append(f'<text x="{width - right if near_edge else centre:.1f}" y="{height - 12}" '
+                         f'text-anchor="{"end" if near_edge else "middle"}" class="axis">{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -1,3 +1,4 @@
+import re
 import io
 from datetime import date
 
@@ -247,3 +248,14 @@ def test_huge_ids_are_404_not_500(client, coordinator):
     for path in ("/photos/99999999999999999999.jpg", "/photos/99999999999999999999/thumb.jpg",
                  "/shops/99999999999999999999/photos", "/api/v1/shops/99999999999999999999/photos"):
         assert client.get(path).status_code == 404, path
+
+
+def test_trend_chart_keeps_its_last_label_inside(app):
+    from reports.charts import trend
+
+    rows = [{"label": f"2026-W{n}", "redemptions": n} for n in range(35, 48)]
+    with app.test_request_context():
+        svg = str(trend(rows, width=480))
+    labels = re.findall(r'<text x="([\d.]+)" y="188" text-anchor="(\w+)" class="axis">([^<]+)</text>', svg)
+    assert labels and all(float(x) <= 474 for x, _anchor, _text in labels)
+    assert labels[-1][1] == "end" and labels[0][1] == "middle"
