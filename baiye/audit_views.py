@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from baiye import audit, lists
@@ -21,15 +22,17 @@ ACTIONS = {
     "shop.suspend": N_("暂停商户"), "offer.create": N_("新增优惠"), "offer.update": N_("修改优惠"),
     "offer.deactivate": N_("停用优惠"), "offer.activate": N_("重新启用优惠"), "staff.add": N_("添加收银员"),
     "staff.disable": N_("停用收银员"), "staff.enable": N_("恢复收银员"),
-    "photo.add": N_("上传商户照片"), "photo.remove": N_("删除商户照片"), "member.enrol": N_("登记优待对象"),
+    "photo.add": N_("上传商户照片"), "photo.remove": N_("删除商户照片"), "member.enrol": N_("登记新优待对象"),
     "member.import": N_("批量导入优待对象"), "member.update": N_("修改优待对象"),
     "member.purge": N_("清除到期个人信息"), "credential.issue": N_("发放优待证"),
     "credential.reissue": N_("补发优待证"), "credential.revoke": N_("作废优待证"),
     "activation.create": N_("生成激活码"), "activation.use": N_("在手机上启用优待码"),
     "redemption.void": N_("撤销核销"), "redemption.export": N_("导出本店核销记录"), "stats.export": N_("导出统计"),
 }
-TARGETS = {"shop": N_("商户"), "offer": N_("优惠"), "user": N_("账号"), "photo": N_("照片"), "member": N_("优待对象"),
-           "credential": N_("优待证"), "redemption": N_("核销记录")}
+def targets():
+    """{the kind of record an entry is about (audit.record stores its class name): what the page calls one}."""
+    return {"shop": pgettext("one shop", "商户"), "offer": _("优惠"), "user": _("账号"), "shopphoto": _("照片"),
+            "member": pgettext("one member", "优待对象"), "credential": _("优待证"), "redemption": _("核销记录")}
 DETAILS = {
     "reason": N_("原因"), "name": N_("名称"), "shop_id": N_("商户编号"), "member_id": N_("优待对象编号"),
     "member_ids": N_("优待对象编号"), "serial": N_("第几张证"), "replaced_id": N_("替换的证"), "link_id": N_("激活码编号"),
@@ -94,6 +97,6 @@ def log():
         until=day_start_utc(args["to"] + timedelta(days=1)) if args["to"] else None,
         limit=PER_PAGE, offset=(args["page"] - 1) * PER_PAGE)
     return render_template("audit/log.html", items=items, total=total, args=args, errors=errors,
-                           actions=[(code, action_label(code)) for code in audit.actions()], targets=TARGETS,
+                           actions=[(code, action_label(code)) for code in audit.actions()], targets=targets(),
                            action_label=action_label, detail_lines=detail_lines,
                            pages=(total + PER_PAGE - 1) // PER_PAGE), 422 if errors else 200

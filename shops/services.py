@@ -42,13 +42,23 @@ def require_free_licence(licence_no, shop=None):
                           fields={"licence_no": [_("该营业执照号已登记过商户。")]})
 
 
+# What the coordinators vetted: once a shop is approved, only they change it (a new name or licence is a new review).
+VETTED = ("name", "licence_no")
+
+
 def update_shop(shop, actor, data, now=None):
-    """The owner's changes to the shop's details (hours, phone, a corrected licence); audited with the fields
-    changed. A rejected shop, once corrected, goes back to the coordinators for review."""
+    """The owner's changes to the shop's details (hours, phone, an address); audited with the fields changed.
+    A rejected shop, once corrected, goes back to the coordinators for review, its licence checked again (a
+    rejected registration does not hold it)."""
     require_owner(actor, shop)
-    if data.get("licence_no", shop.licence_no) != shop.licence_no:
-        require_free_licence(data["licence_no"], shop)
     changed = sorted(key for key, value in data.items() if getattr(shop, key) != value)
+    if shop.status in ("approved", "suspended"):
+        locked = {key: [_("通过审核后，店铺名称和营业执照号需由区双拥办更改，请联系区双拥办。")]
+                  for key in changed if key in VETTED}
+        if locked:
+            raise invalid(locked)
+    if shop.status == "rejected" or "licence_no" in changed:
+        require_free_licence(data.get("licence_no", shop.licence_no), shop)
     for key in changed:
         setattr(shop, key, data[key])
     resubmitted = shop.status == "rejected"

@@ -124,6 +124,6 @@ def _cell_text(column, value):
     if column == "expires_on":
         text = text.replace("/", "-").replace(".", "-").split(" ")[0]
         parts = text.split("-")
-        if len(parts) == 3 and all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):  # else the row's date is refused
+        if len(parts) == 3 and all(p.isdecimal() and len(p) <= 4 for p in parts):  # else the row's date is refused
             text = f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
     return text

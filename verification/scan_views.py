@@ -14,6 +14,7 @@ from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from baiye.api import roles_required
 from baiye.clock import FIRST_DAY, LAST_DAY, local_date, to_local, utcnow
@@ -21,11 +22,13 @@ from baiye.errors import DomainError, error_body
 from baiye.extensions import db, limiter
 from baiye.forms import attach_errors
 from baiye.lists import category_label
+from baiye.messages import localise
 from reports.exports import csv_value
 
 from . import redemptions
 from .decoding import decode_qr
 from .redemption_api import verify_limits
+from .redemption_schemas import VoidSchema
 from .scan_forms import CodeForm, PhotoForm, RedeemForm, VoidForm
 
 bp = Blueprint("scan", __name__)
@@ -225,8 +228,11 @@ def void(redemption_id):
     target = request.form.get("back") if request.form.get("back") in ("receipt",) else "today"
     if form.validate_on_submit():
         try:
-            redemption = redemptions.void(redemption_id, current_user, form.reason.data)
+            reason = VoidSchema().load({"reason": form.reason.data})["reason"]  # the API's rules for a reason
+            redemption = redemptions.void(redemption_id, current_user, reason)
             flash(_("已撤销这笔核销（优惠金额 ¥%(y)s），次数已退回。", y=f"{redemption.discount / 100:.2f}"), "success")
+        except ValidationError as err:
+            flash(localise(err.messages)["reason"][0], "error")
         except DomainError as err:
             db.session.rollback()
             if err.code == "not_found":

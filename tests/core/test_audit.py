@@ -62,3 +62,14 @@ def test_an_export_entry_names_its_grouping(client, make):
     assert client.get("/api/v1/stats/export.csv?by=street").status_code == 200
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "导出统计" in page and "按街道/乡镇" in page
+
+
+def test_audit_filters_photo_entries_and_speaks_english(client, make):
+    coordinator = make.coordinator()
+    shop = make.shop()
+    audit.record(coordinator, "photo.add", shop, shop_id=shop.id)
+    db.session.commit()
+    sign_in(client, coordinator)
+    assert '<option value="shopphoto"' in client.get("/admin/audit").get_data(as_text=True)
+    english = client.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "Shop #" in english and "：" not in english and "Shops #" not in english

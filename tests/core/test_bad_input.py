@@ -245,3 +245,19 @@ def test_api_field_errors_are_lists_even_from_lazy_messages(api, make):
     response = api.as_(make.coordinator()).get("/stats/summary?from=not-a-date&street=nowhere")
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"from": ["日期格式应为 YYYY-MM-DD。"], "street": ["未知的街道/乡镇。"]}
+
+
+def test_void_page_has_the_api_rules_for_a_reason(client, api, till):
+    logged = api.as_(till.cashier).post("/redemptions", json={"code": till.card.card_no, "offer_id": till.offer.id,
+                                                               "bill": 1000, "idempotency_key": "v"})
+    sign_in(client, till.cashier)
+    page = client.post(f"/shop/redemptions/{logged.get_json()['id']}/void", data={"reason": "输错\x07金额"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "控制字符" in page
+    assert db.session.execute(db.text("SELECT voided_at FROM redemption")).scalar() is None
+
+
+def test_import_takes_dates_in_full_width_digits(api, make):
+    response = upload(api, make, (HEAD + f"张三,veteran,{id_number_for(1)},13900139000,２０９８/１２/３１\n").encode(),
+                      "m.csv")
+    assert response.status_code == 200, response.get_json()

@@ -264,3 +264,23 @@ def test_owner_patches_the_shop_and_others_cannot(api, make):
     assert api.as_(make.cashier(shop)).patch(f"/shops/{shop.id}", json={"address": "x街道1号"}).status_code == 403
     taken = api.as_(shop.owner).patch(f"/shops/{shop.id}", json={"licence_no": other.licence_no})
     assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "duplicate_shop"
+
+
+def test_a_resubmitted_shop_cannot_take_a_licence_another_shop_now_holds(api, make):
+    rejected = make.shop(status="rejected", status_reason="材料不全")
+    holder = make.shop(licence_no=rejected.licence_no)  # registered after the rejection freed the licence
+    response = api.as_(rejected.owner).patch(f"/shops/{rejected.id}", json={"hours": "10:00–20:00"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "duplicate_shop"
+    db.session.expire_all()
+    assert db.session.get(Shop, rejected.id).status == "rejected" and holder.status == "approved"
+
+
+def test_an_approved_shop_cannot_rename_itself_or_change_its_licence(api, make):
+    shop = make.shop()
+    owner = api.as_(shop.owner)
+    for change in ({"name": "另一家店"}, {"licence_no": licence_no(9999)}):
+        response = owner.patch(f"/shops/{shop.id}", json=change)
+        assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == list(change)
+    assert owner.patch(f"/shops/{shop.id}", json={"name": shop.name, "phone": "13900139000"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Shop, shop.id).status == "approved"

@@ -253,8 +253,12 @@ def test_an_approved_shop_changes_its_hours_and_stays_approved(client, make):
     assert client.post("/shop/edit", data=shop_form(shop, hours="10:00–22:00")).status_code == 302
     db.session.expire_all()
     assert (db.session.get(Shop, shop.id).status, db.session.get(Shop, shop.id).hours) == ("approved", "10:00–22:00")
-    other = make.shop()
-    taken = client.post("/shop/edit", data=shop_form(shop, licence_no=other.licence_no))
+    renamed = client.post("/shop/edit", data=shop_form(shop, name="另一家店"))
+    assert renamed.status_code == 422 and "需由区双拥办更改" in renamed.get_data(as_text=True)
+    rejected = make.shop(status="rejected", owner=True)
+    client.post("/logout")
+    sign_in(client, rejected.owner)
+    taken = client.post("/shop/edit", data=shop_form(rejected, licence_no=shop.licence_no))
     assert taken.status_code == 422 and "已登记过商户" in taken.get_data(as_text=True)
 
 
