@@ -266,3 +266,13 @@ def test_a_cashier_cannot_change_the_shop(client, make):
     shop = make.shop()
     sign_in(client, make.cashier(shop))
     assert client.get("/shop/edit").status_code == 403
+
+
+def test_english_pages_use_english_punctuation(client, make):
+    shop = make.shop()
+    make.cashier(shop, display_name="小王")
+    sign_in(client, shop.owner)
+    for path in ("/?lang=en", "/shop", "/shop/staff"):
+        page = client.get(path).get_data(as_text=True)
+        body = page[page.index("<main"):page.index("</main>")]
+        assert not any(mark in body for mark in "：＋（）"), (path, [m for m in "：＋（）" if m in body])
