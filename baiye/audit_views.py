@@ -21,7 +21,7 @@ ACTIONS = {
     "shop.approve": N_("审核通过商户"), "shop.reject": N_("驳回商户"),
     "shop.suspend": N_("暂停商户"), "offer.create": N_("新增优惠"), "offer.update": N_("修改优惠"),
     "offer.deactivate": N_("停用优惠"), "offer.activate": N_("重新启用优惠"), "staff.add": N_("添加收银员"),
-    "staff.disable": N_("停用收银员"), "staff.enable": N_("恢复收银员"),
+    "staff.disable": N_("停用收银员"), "staff.enable": N_("恢复收银员"), "staff.password": N_("重设收银员密码"),
     "photo.add": N_("上传商户照片"), "photo.remove": N_("删除商户照片"), "member.enrol": N_("登记新优待对象"),
     "member.import": N_("批量导入优待对象"), "member.update": N_("修改优待对象"),
     "member.purge": N_("清除到期个人信息"), "credential.issue": N_("发放优待证"),

@@ -6,8 +6,8 @@ from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import services
-from .schemas import (DirectoryQuerySchema, OfferInputSchema, OfferSchema, ReasonSchema, ShopInputSchema,
-                      ShopPrivateSchema, ShopRegistrationSchema, ShopSchema, StaffOutSchema, StaffSchema)
+from .schemas import (DirectoryQuerySchema, OfferInputSchema, OfferSchema, PasswordSchema, ReasonSchema,
+                      ShopInputSchema, ShopPrivateSchema, ShopRegistrationSchema, ShopSchema, StaffOutSchema, StaffSchema)
 
 bp = Blueprint("shops_api", __name__, url_prefix=API_PREFIX)
 
@@ -92,6 +92,16 @@ def staff(shop_id):
     if not services.can_manage(current_user, shop):
         services.require_owner(current_user, shop)
     return {"items": StaffOutSchema(many=True).dump(shop.staff)}
+
+
+@bp.post("/shops/<int:shop_id>/staff/<int:user_id>/password")
+@roles_required("owner")
+@doc(body=PasswordSchema, response=StaffOutSchema,
+     summary="Set a new password for a cashier (its devices are signed out)")
+def staff_password(shop_id, user_id):
+    shop = services.get_shop(shop_id)
+    data = load(PasswordSchema())
+    return StaffOutSchema().dump(services.set_cashier_password(shop, current_user, user_id, data["password"]))
 
 
 @bp.post("/shops/<int:shop_id>/staff")

@@ -55,6 +55,10 @@ class StaffForm(FlaskForm):
     password = PasswordField(_l("登录密码（至少8位，含字母和数字）"))
 
 
+class PasswordForm(FlaskForm):
+    password = PasswordField(_l("新密码（至少8位，含字母和数字）"))
+
+
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()

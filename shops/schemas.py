@@ -30,10 +30,12 @@ USERNAME = fields.String(required=True, validate=validate.Regexp(
     r"^[A-Za-z0-9_.\-]{3,32}$", error=_l("用户名为3–32位字母、数字、下划线、点或横线。")))
 
 
+PASSWORD = fields.String(required=True, load_only=True, validate=[validate.Length(max=128), check_password])
+
+
 class OwnerSchema(Schema):
     username = USERNAME
-    password = fields.String(required=True, load_only=True,
-                             validate=[validate.Length(max=128), check_password])
+    password = PASSWORD
 
 
 class ShopInputSchema(Schema):
@@ -61,6 +63,10 @@ class ShopRegistrationSchema(ShopInputSchema):
 
 class ReasonSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class PasswordSchema(Schema):
+    password = PASSWORD
 
 
 class StaffSchema(OwnerSchema):

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from baiye import audit
-from baiye.accounts.services import create_user, forget_tokens
+from baiye.accounts.services import create_user, end_sessions, forget_tokens, hash_password
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
@@ -126,12 +126,30 @@ def remove_cashier(shop, actor, user_id, now=None):
     return set_cashier_enabled(shop, actor, user_id, False, now)
 
 
-def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
-    """Disable a cashier account, or let it sign in again; audited."""
+def _cashier(shop, actor, user_id):
+    """The shop's cashier with this id, for its owner."""
     require_owner(actor, shop)
     user = next((u for u in shop.staff if u.id == user_id and u.role == "cashier"), None)
     if user is None:
         raise not_found(_("找不到该收银员。"))
+    return user
+
+
+def set_cashier_password(shop, actor, user_id, password, now=None):
+    """A new password for a cashier who forgot theirs (checked by the schema); every device it was signed in
+    on is signed out. Audited, without the password."""
+    user = _cashier(shop, actor, user_id)
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+    audit.record(actor, "staff.password", user, now=now or utcnow(), shop_id=shop.id)
+    db.session.commit()
+    forget_tokens()
+    return user
+
+
+def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
+    """Disable a cashier account, or let it sign in again; audited."""
+    user = _cashier(shop, actor, user_id)
     user.is_disabled = not enabled
     audit.record(actor, "staff.enable" if enabled else "staff.disable", user, now=now, shop_id=shop.id)
     db.session.commit()

@@ -10,9 +10,9 @@ from baiye.extensions import limiter
 from baiye.messages import N_
 
 from . import services
-from .forms import OfferForm, ReasonForm, RegisterForm, ShopForm, StaffForm
-from .schemas import (DirectoryQuerySchema, OfferInputSchema, ReasonSchema, ShopInputSchema, ShopRegistrationSchema,
-                      StaffSchema)
+from .forms import OfferForm, PasswordForm, ReasonForm, RegisterForm, ShopForm, StaffForm
+from .schemas import (DirectoryQuerySchema, OfferInputSchema, PasswordSchema, ReasonSchema, ShopInputSchema,
+                      ShopRegistrationSchema, StaffSchema)
 
 bp = Blueprint("shops", __name__)
 
@@ -151,6 +151,21 @@ def staff():
 def disable_staff(user_id):
     services.remove_cashier(own_shop(), current_user, user_id)
     flash(_("该收银员账号已停用。"), "info")
+    return redirect(url_for("shops.staff"))
+
+
+@bp.post("/shop/staff/<int:user_id>/password")
+@roles_required("owner")
+def staff_password(user_id):
+    """A new password for a cashier who forgot theirs, from the staff page."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        data = validate_with(form, PasswordSchema(), {"password": form.password.data or ""})
+        if data and submit(form, lambda: services.set_cashier_password(own_shop(), current_user, user_id,
+                                                                      data["password"])):
+            flash(_("新密码已生效，该收银员在其他设备上需要重新登录。"), "success")
+            return redirect(url_for("shops.staff"))
+    flash(" ".join(form.password.errors + form.form_errors) or _("请重试。"), "error")
     return redirect(url_for("shops.staff"))
 
 

@@ -276,3 +276,27 @@ def test_english_pages_use_english_punctuation(client, make):
         page = client.get(path).get_data(as_text=True)
         body = page[page.index("<main"):page.index("</main>")]
         assert not any(mark in body for mark in "：＋（）"), (path, [m for m in "：＋（）" if m in body])
+
+
+def test_owner_sets_a_forgotten_cashier_password(client, make, api):
+    from baiye.accounts.services import issue_api_token, user_for_token
+
+    shop = make.shop()
+    cashier = make.cashier(shop)
+    token = issue_api_token(cashier)
+    db.session.commit()
+    sign_in(client, shop.owner)
+    weak = client.post(f"/shop/staff/{cashier.id}/password", data={"password": "123"}, follow_redirects=True)
+    assert "至少需要" in weak.get_data(as_text=True)
+    done = client.post(f"/shop/staff/{cashier.id}/password", data={"password": "newpass2026"}, follow_redirects=True)
+    assert "新密码已生效" in done.get_data(as_text=True)
+    assert user_for_token(token) is None  # the till signed in with the old password is signed out
+    client.post("/logout")
+    assert client.post("/login", data={"username": cashier.username, "password": "newpass2026"}).status_code == 302
+    other = make.shop()
+    assert api.as_(other.owner).post(f"/shops/{shop.id}/staff/{cashier.id}/password",
+                                     json={"password": "another2026"}).status_code == 403
+    ok = api.as_(shop.owner).post(f"/shops/{shop.id}/staff/{cashier.id}/password", json={"password": "another2026"})
+    assert ok.status_code == 200 and ok.get_json()["username"] == cashier.username
+    assert api.as_(shop.owner).post(f"/shops/{shop.id}/staff/{shop.owner.id}/password",
+                                    json={"password": "another2026"}).status_code == 404
