@@ -42,6 +42,15 @@ DETAILS = {
     "days": N_("天数"), "rows": N_("行数"), "start": N_("从"), "end": N_("到"), "street": N_("街道/乡镇"),
     "industry": N_("行业"), "shop": N_("商户"),
 }
+# The fields an update lists ("fields"), by the model's column names.
+FIELDS = {
+    "name": N_("名称"), "industry": N_("行业"), "street": N_("街道/乡镇"), "address": N_("地址"), "phone": N_("电话"),
+    "licence_no": N_("营业执照号"), "hours": N_("营业时间"), "description": N_("说明"), "title": N_("优惠名称"),
+    "kind": N_("优惠方式"), "value": N_("优惠额度"), "min_spend": N_("最低消费"), "categories": N_("适用对象"),
+    "limit_per_member": N_("每人限用次数"), "limit_period": N_("限用周期"), "starts_on": N_("开始日期"),
+    "ends_on": N_("结束日期"), "is_active": N_("是否启用"), "category": N_("优待对象类别"), "expires_on": N_("有效期"),
+    "station": N_("服务站"),
+}
 MONEY = {"discount", "bill"}  # fen in the log, yuan on the page
 LABELLED = {"category": lists.category_label, "street": lists.street_label, "industry": lists.industry_label}
 
@@ -63,7 +72,8 @@ def detail_lines(entry):
         elif key == "by" and value in GROUP_TITLES:
             text = _(GROUP_TITLES[value])
         elif isinstance(value, list):
-            text = _("、").join(str(v) for v in value)
+            names = [_(FIELDS[v]) if key == "fields" and v in FIELDS else str(v) for v in value]
+            text = _("、").join(names)
         else:
             text = str(value)
         lines.append((_(DETAILS[key]) if key in DETAILS else key, text))

@@ -73,3 +73,13 @@ def test_audit_filters_photo_entries_and_speaks_english(client, make):
     assert '<option value="shopphoto"' in client.get("/admin/audit").get_data(as_text=True)
     english = client.get("/admin/audit?lang=en").get_data(as_text=True)
     assert "Shop #" in english and "：" not in english and "Shops #" not in english
+
+
+def test_an_update_entry_names_its_fields(client, make):
+    coordinator = make.coordinator()
+    shop = make.shop()
+    audit.record(shop.owner, "shop.update", shop, fields=["hours", "phone", "mystery"])
+    db.session.commit()
+    sign_in(client, coordinator)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "营业时间、电话、mystery" in page
