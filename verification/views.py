@@ -215,6 +215,16 @@ def me():
                            problem=problem, expired=member.expires_on < local_date(utcnow()))
 
 
+@bp.get("/me/card")
+@roles_required("member")
+def me_card():
+    """The member's printable card on a page of its own: to keep in the phone's photos or print."""
+    credential = active_credential(services.member_of(current_user))
+    if credential is None:
+        return redirect(url_for("verification.me"))
+    return render_template("verification/me_card.html", credential=credential)
+
+
 @bp.get("/me/code.svg")
 @roles_required("member")
 def me_code_svg():

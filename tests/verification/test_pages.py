@@ -135,7 +135,7 @@ def test_shops_cannot_open_member_pages(client, make):
         sign_in(client, user)
         member = make.member()
         for path in ("/admin/members", "/admin/members/new", f"/admin/members/{member.id}", "/admin/members/import",
-                     "/admin/members/print", "/me", "/me/code.svg"):
+                     "/admin/members/print", "/me", "/me/card", "/me/code.svg"):
             assert client.get(path).status_code == 403, path
         assert client.post(f"/admin/members/{member.id}/reissue").status_code == 403
         client.post("/logout")
@@ -159,6 +159,11 @@ def test_activation_page_get_changes_nothing_post_signs_in(client, coordinator):
     assert me.status_code == 200 and "王*国" in html and "退役军人" in html and "member-code.js" in html
     svg = client.get("/me/code.svg")
     assert svg.status_code == 200 and svg.headers["Cache-Control"] == "no-store"
+    card_link = re.search(r'href="(/me/card)"', html)
+    assert card_link, "the card is a page, not a bare image"
+    card_page = client.get(card_link.group(1)).get_data(as_text=True)
+    image = re.search(r'<img class="member-card-image" src="([^"]+)"', card_page).group(1)
+    assert client.get(image).mimetype == "image/png" and "长按图片可保存" in card_page and 'href="/me"' in card_page
     code = client.get("/api/v1/me/code").get_json()
     assert tokens.resolve_code(code["qr_url"], utcnow()).member.name == "王建国"
     # used: the page says so and does not sign anyone in
