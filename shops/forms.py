@@ -141,4 +141,4 @@ def zhe_to_percent(text):
     if not 0.1 <= zhe < 10:  # also NaN and infinities, which round() refuses
         return None
     percent = round(100 - zhe * 10)
-    return percent if 0.1 <= zhe < 10 and 1 <= percent <= 99 and abs(zhe * 10 - round(zhe * 10)) < 1e-9 else None
+    return percent if 1 <= percent <= 99 and abs(zhe * 10 - round(zhe * 10)) < 1e-9 else None

@@ -209,7 +209,7 @@ def create_activation(member, actor, now=None):
     now = now or utcnow()
     if member.purged_at is not None:
         raise not_found(_("找不到该优待对象。"))
-    if not any(c.status == "active" for c in member.credentials):  # a phone would show a revoked card
+    if active_credential(member) is None:  # a phone would show a revoked card
         raise DomainError("no_active_credential", _("该优待对象目前没有有效的优待证，请先补发新证，再生成激活码。"), 409)
     token = _new_activation(member, actor, now)
     db.session.commit()
