@@ -29,10 +29,14 @@ ACTIONS = {
     "activation.create": N_("生成激活码"), "activation.use": N_("在手机上启用优待码"),
     "redemption.void": N_("撤销核销"), "redemption.export": N_("导出本店核销记录"), "stats.export": N_("导出统计"),
 }
+
+
 def targets():
     """{the kind of record an entry is about (audit.record stores its class name): what the page calls one}."""
     return {"shop": pgettext("one shop", "商户"), "offer": _("优惠"), "user": _("账号"), "shopphoto": _("照片"),
             "member": pgettext("one member", "优待对象"), "credential": _("优待证"), "redemption": _("核销记录")}
+
+
 DETAILS = {
     "reason": N_("原因"), "name": N_("名称"), "shop_id": N_("商户编号"), "member_id": N_("优待对象编号"),
     "member_ids": N_("优待对象编号"), "serial": N_("第几张证"), "replaced_id": N_("替换的证"), "link_id": N_("激活码编号"),

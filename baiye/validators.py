@@ -26,6 +26,7 @@ def row_id_from_digits(text):
     number = int(text)
     return number if is_row_id(number) else None
 
+
 # A date a query may name (a period's end, a filter).
 DAY_IN_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error=_l("日期应在2000年至2099年之间。"))
 

@@ -29,9 +29,11 @@ class ShopForm(FlaskForm):
         self.street.choices = choices([("", _l("请选择"))] + lists.streets())
 
     def shop_data(self):
-        return {name: (getattr(self, name).data or "").strip() or None
-                for name in ("name", "industry", "street", "address", "phone", "licence_no", "hours",
-                             "description")}
+        """The filled fields, for the shared schema: a blank one is left out, so a required one is "missing" and
+        an optional one takes the schema's default (none)."""
+        values = {name: (getattr(self, name).data or "").strip()
+                  for name in ("name", "industry", "street", "address", "phone", "licence_no", "hours", "description")}
+        return {name: value for name, value in values.items() if value}
 
 
 class RegisterForm(ShopForm):
@@ -40,7 +42,7 @@ class RegisterForm(ShopForm):
     error_aliases = {"username": "owner_username"}  # a username already taken, as the accounts service says
 
     def registration_data(self):
-        data = {k: v for k, v in self.shop_data().items() if v is not None}
+        data = self.shop_data()
         data["owner"] = {"username": self.owner_username.data or "", "password": self.owner_password.data or ""}
         return data
 

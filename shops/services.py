@@ -121,11 +121,6 @@ def add_cashier(shop, actor, data, now=None):
     return user
 
 
-def remove_cashier(shop, actor, user_id, now=None):
-    """Disable a cashier account (kept for the history of what it logged)."""
-    return set_cashier_enabled(shop, actor, user_id, False, now)
-
-
 def _cashier(shop, actor, user_id):
     """The shop's cashier with this id, for its owner."""
     require_owner(actor, shop)
@@ -148,7 +143,7 @@ def set_cashier_password(shop, actor, user_id, password, now=None):
 
 
 def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
-    """Disable a cashier account, or let it sign in again; audited."""
+    """Disable a cashier account (kept for the history of what it logged), or let it sign in again; audited."""
     user = _cashier(shop, actor, user_id)
     user.is_disabled = not enabled
     audit.record(actor, "staff.enable" if enabled else "staff.disable", user, now=now, shop_id=shop.id)

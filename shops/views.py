@@ -73,7 +73,7 @@ def edit_shop():
     form = ShopForm(obj=shop if request.method == "GET" else None)
     was_rejected = shop.status == "rejected"
     if form.validate_on_submit():
-        data = validate_with(form, ShopInputSchema(), {k: v for k, v in form.shop_data().items() if v is not None})
+        data = validate_with(form, ShopInputSchema(), form.shop_data())
         if data and submit(form, lambda: services.update_shop(shop, current_user, data)):
             flash(_("已修改并重新提交，请等待区双拥办审核。") if was_rejected else _("店铺资料已更新。"), "success")
             return redirect(url_for("shops.mine"))
@@ -115,19 +115,16 @@ def edit_offer(offer_id):
     return render_template("shops/offer_form.html", form=form, offer=offer), 422 if form.errors else 200
 
 
-@bp.post("/shop/offers/<int:offer_id>/deactivate")
+@bp.post("/shop/offers/<int:offer_id>/<any(activate, deactivate):action>")
 @roles_required("owner")
-def deactivate_offer(offer_id):
-    services.deactivate_offer(services.get_offer(offer_id), current_user)
-    flash(_("优惠已停用，历史记录仍保留。"), "info")
-    return redirect(url_for("shops.mine"))
-
-
-@bp.post("/shop/offers/<int:offer_id>/activate")
-@roles_required("owner")
-def activate_offer(offer_id):
-    services.set_offer_active(services.get_offer(offer_id), current_user, True)
-    flash(_("优惠已重新启用。"), "success")
+def switch_offer(offer_id, action):
+    """Stop an offer (never deleted: redemptions point at it), or run it again."""
+    active = action == "activate"
+    services.set_offer_active(services.get_offer(offer_id), current_user, active)
+    if active:
+        flash(_("优惠已重新启用。"), "success")
+    else:
+        flash(_("优惠已停用，历史记录仍保留。"), "info")
     return redirect(url_for("shops.mine"))
 
 
@@ -146,11 +143,16 @@ def staff():
     return render_template("shops/staff.html", shop=shop, form=form), 422 if form.errors else 200
 
 
-@bp.post("/shop/staff/<int:user_id>/disable")
+@bp.post("/shop/staff/<int:user_id>/<any(enable, disable):action>")
 @roles_required("owner")
-def disable_staff(user_id):
-    services.remove_cashier(own_shop(), current_user, user_id)
-    flash(_("该收银员账号已停用。"), "info")
+def switch_staff(user_id, action):
+    """Disable a cashier account (kept for the history of what it logged), or let it sign in again."""
+    enabled = action == "enable"
+    services.set_cashier_enabled(own_shop(), current_user, user_id, enabled)
+    if enabled:
+        flash(_("该收银员账号已恢复，可以重新登录。"), "success")
+    else:
+        flash(_("该收银员账号已停用。"), "info")
     return redirect(url_for("shops.staff"))
 
 
@@ -166,14 +168,6 @@ def staff_password(user_id):
             flash(_("新密码已生效，该收银员在其他设备上需要重新登录。"), "success")
             return redirect(url_for("shops.staff"))
     flash(" ".join(form.password.errors + form.form_errors) or _("请重试。"), "error")
-    return redirect(url_for("shops.staff"))
-
-
-@bp.post("/shop/staff/<int:user_id>/enable")
-@roles_required("owner")
-def enable_staff(user_id):
-    services.set_cashier_enabled(own_shop(), current_user, user_id, True)
-    flash(_("该收银员账号已恢复，可以重新登录。"), "success")
     return redirect(url_for("shops.staff"))
 
 

@@ -13,7 +13,7 @@ from baiye.accounts.models import ApiToken, User
 from baiye.clock import utcnow
 from baiye.extensions import db
 from shops.models import Offer
-from shops.services import remove_cashier
+from shops.services import set_cashier_enabled
 from verification import services as members
 from verification.models import Credential
 
@@ -101,7 +101,7 @@ def test_removed_cashier_is_refused_at_once(client, make, till):
     db.session.commit()
     body = {"code": till.card.card_no}
     assert client.post("/api/v1/verify", json=body, headers=bearer(token)).status_code == 200
-    remove_cashier(till.shop, till.owner, till.cashier.id)
+    set_cashier_enabled(till.shop, till.owner, till.cashier.id, False)
     response = client.post("/api/v1/verify", json=body, headers=bearer(token))
     assert response.status_code == 401
 
