@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 PORT   ?= 8000
 
-.PHONY: run test install migrate demo lint bench clean translations
+CLOCKS ?= 2032-02-29T10:00:00+00:00 2030-12-31T16:00:05+00:00
+
+.PHONY: run test test-clock install migrate demo lint bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,14 @@ test: install translations
 	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
 	  $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS); \
 	fi
+
+# The in-process suite (SQLite, no browser) with the clock moved (tests/conftest.py, TEST_CLOCK): years ahead
+# onto a leap day, and to the local midnight that starts a year while UTC is still in the old one.
+test-clock: install translations
+	@for instant in $(CLOCKS); do \
+	  echo "== clock moved to $$instant"; \
+	  env -u TEST_DATABASE_URL TEST_CLOCK=$$instant $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS) || exit 1; \
+	done
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -1,7 +1,14 @@
-"""Fixtures: a fresh database for every test, on SQLite or (TEST_DATABASE_URL) PostgreSQL."""
+"""Fixtures: a fresh database for every test, on SQLite or (TEST_DATABASE_URL) PostgreSQL, and one clock.
+
+Time comes from one place. A test that needs a particular instant freezes the clock there (the `clock`
+fixture) and passes the same instant as `now`; every other test reads the clock, which CI also moves
+(TEST_CLOCK, an ISO 8601 instant: `make test-clock`), so the suite passes on any date.
+"""
 import os
+from datetime import datetime, timezone
 
 import pytest
+import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -12,6 +19,41 @@ from baiye.extensions import db
 from .factories import Factory
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_CLOCK = os.environ.get("TEST_CLOCK")
+# Fixtures that start a server in another process (gunicorn), whose clock cannot be moved: those tests run
+# with the real date, and not at all with the clock moved.
+OTHER_PROCESS_FIXTURES = {"server"}
+
+
+@pytest.fixture(autouse=True)
+def moved_clock(request):
+    """With TEST_CLOCK set, every test starts at that instant and the clock runs on from there."""
+    if not TEST_CLOCK:
+        yield
+        return
+    if OTHER_PROCESS_FIXTURES.intersection(request.fixturenames):
+        pytest.skip("starts a server in another process, whose clock cannot be moved (runs in the plain suite)")
+    with time_machine.travel(datetime.fromisoformat(TEST_CLOCK), tick=True):
+        yield
+
+
+class Clock:
+    """The test's clock, frozen: `clock.at(instant)` stops it at a naive-UTC (or aware) instant."""
+
+    def __init__(self, traveller):
+        self.traveller = traveller
+
+    def at(self, instant):
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=timezone.utc)
+        self.traveller.move_to(instant, tick=False)
+        return instant.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Freeze the clock for this test: `now = clock.at(datetime(2026, 11, 21, 3))`."""
+    return Clock(time_machine)
 
 
 def base_config(tmp_path):

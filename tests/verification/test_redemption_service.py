@@ -15,6 +15,12 @@ from verification.redemption_models import ScanLog, UsageCounter
 from verification.signals import redemption_logged, redemption_voided
 
 
+@pytest.fixture(autouse=True)
+def start_of_2026(clock):
+    """The till, its offers and its member are made with the clock at 1 January 2026; each redemption and
+    void then passes its own `now` later that year."""
+    clock.at(datetime(2026, 1, 1))
+
 
 @pytest.fixture(autouse=True)
 def request_context(app):
