@@ -1,20 +1,18 @@
 """Operator commands. They call the same services as the web layer."""
 import importlib
 import sqlite3
-import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from sqlalchemy import func, select
 
-from baiye import is_missing
 from baiye.errors import DomainError
 from baiye.extensions import db
 
 DEMO_PASSWORD = "demo2026"
 # Each area that has demo data provides demo.build(rng, now, **options) -> list of sign-in lines.
-DEMO_AREAS = ("shops.demo", "verification.demo", "verification.redemption_demo", "reports.demo")
+DEMO_AREAS = ("shops.demo", "verification.members.demo", "verification.till.demo", "reports.demo")
 
 
 def register_commands(app):
@@ -65,13 +63,7 @@ def demo_command(redemptions, if_empty, seed, origin):
     rng = random.Random(seed)
     now = utcnow()
     for name in DEMO_AREAS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if not is_missing(err, name):
-                raise
-            continue
-        module.build(rng=rng, now=now, redemptions=redemptions, password=DEMO_PASSWORD,
+        importlib.import_module(name).build(rng=rng, now=now, redemptions=redemptions, password=DEMO_PASSWORD,
                      echo=lambda msg: click.echo(msg, err=True))
     db.session.commit()
     print_sign_ins(origin)
@@ -95,17 +87,9 @@ def print_sign_ins(origin):
         click.echo(f"  {user.role:<12} {user.username}")
     with current_app.test_request_context(base_url=origin):
         for name in DEMO_AREAS:
-            module = sys.modules.get(name) or _try_import(name)
-            if module and hasattr(module, "sign_in_lines"):
-                for line in module.sign_in_lines():
-                    click.echo("  " + line)
-
-
-def _try_import(name):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return None
+            module = importlib.import_module(name)
+            for line in getattr(module, "sign_in_lines", lambda: ())():
+                click.echo("  " + line)
 
 
 @click.command("backup")
@@ -139,7 +123,7 @@ def backup_command(path):
 @click.option("--dry-run", is_flag=True, help="Only count the members that would be cleared.")
 def retention_command(months, dry_run):
     """Remove members' personal data past the retention period; totals stay as they are."""
-    from verification.retention import purge_members, purge_scan_log
+    from verification.members.retention import purge_members, purge_scan_log
 
     months = months or current_app.config["RETENTION_MONTHS"]
     count = purge_members(months, dry_run=dry_run)

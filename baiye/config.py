@@ -27,16 +27,12 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 # Secure cookies are switched on when BASE_URL is https (see create_app); SECURE_COOKIES=False opts out.
 WTF_CSRF_TIME_LIMIT = None
 
-# In-process counters (per worker); production sets redis://. See baiye.extensions.SweptMemoryStorage.
-RATELIMIT_STORAGE_URI = "memory-swept://"
+# In-process counters (per worker); production sets redis:// so that every worker and node counts together.
+RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute"
 RATELIMIT_REGISTER = "20 per hour"
 RATELIMIT_VERIFY = "120 per minute"
-
-# The till's scans and redemptions by bearer token are answered by verification.till_lane, without Flask's
-# per-request machinery (the same answers; False sends them through Flask).
-TILL_LANE = True
 
 VOID_WINDOW_MINUTES = 30
 BILL_CEILING_FEN = 10_000_000  # 100,000 yuan: anything above is a typo at a till

@@ -1,8 +1,9 @@
-"""Jinja filters for money, percentages and local times."""
+"""Jinja filters for money, percentages and local times, and the names every template can use."""
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from baiye.clock import to_local
+from baiye import lists
+from baiye.clock import local_date, to_local, utcnow
 
 
 def yuan(fen):
@@ -28,3 +29,21 @@ def local_time(moment, fmt="%Y-%m-%d %H:%M"):
 
 def register_filters(app):
     app.jinja_env.filters.update(yuan=yuan, zhe=zhe, local_time=local_time)
+
+
+def register_template_helpers(app):
+    """Filters and the names every template can use."""
+    register_filters(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(category_label=lists.category_label, industry_label=lists.industry_label,
+                                 street_label=lists.street_label)
+
+    @app.context_processor
+    def inject():
+        return {
+            "lists": lists,
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "url_map_endpoints": app.view_functions,
+            "today": lambda: local_date(utcnow()),
+        }

@@ -67,7 +67,7 @@ app = create_app()
 with app.app_context():
     from baiye.accounts.services import create_user, issue_api_token
     from shops.models import Offer, Shop
-    from verification.services import enrol_member
+    from verification.members.services import enrol_member
     from verification.tokens import card_token, code_url
     from baiye.clock import local_date, utcnow
     from datetime import timedelta

@@ -13,7 +13,8 @@ from baiye.accounts.models import User
 from baiye.clock import local_date, zone
 from baiye.extensions import db
 from shops.models import Shop
-from verification.models import Credential, Member, Redemption
+from verification.members.models import Credential, Member
+from verification.till.models import Redemption
 
 from .rollups import rebuild_rollups
 

@@ -2,7 +2,7 @@
 
 The redemption service sends `redemption_logged` (the flushed row) and `redemption_voided` (after
 `voided_at` is set) inside its transaction; the receivers here only execute statements in that same
-transaction (the till's, or the session's: baiye.prepared.till_cursor), so the roll-ups commit or roll
+transaction (the till's, or the session's: verification.till.sql.till_cursor), so the roll-ups commit or roll
 back with the redemption itself. Changes are applied to the
 redemption's own `day`, so a late void of an old redemption corrects that old day.
 """
@@ -13,9 +13,9 @@ from sqlalchemy import and_, bindparam, delete, insert, literal, select, text, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from baiye.extensions import db
-from baiye.prepared import Prepared, till_cursor
-from verification.models import Redemption
-from verification.signals import redemption_logged, redemption_voided
+from verification.till.sql import Prepared, till_cursor
+from verification.till.models import Redemption
+from verification.till.signals import redemption_logged, redemption_voided
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
 
@@ -57,7 +57,7 @@ def month_end(day):
 
 # --- incremental maintenance ----------------------------------------------------------------
 
-# These run inside every redemption's transaction, through baiye.prepared (Core statements compiled once
+# These run inside every redemption's transaction, through verification.till.sql (Core statements compiled once
 # per table and dialect, run by the driver in that transaction): building SQLAlchemy statements cost ten
 # times more than executing them, and executing them through SQLAlchemy several times more again.
 _STATEMENTS = {}
@@ -229,14 +229,18 @@ def remove_redemption(session, redemption):
     _remove_member(cur, redemption)
 
 
-@redemption_logged.connect
 def _on_logged(redemption, **extra):
     add_redemption(db.session, redemption)
 
 
-@redemption_voided.connect
 def _on_voided(redemption, **extra):
     remove_redemption(db.session, redemption)
+
+
+def connect_receivers():
+    """Follow the till's redemptions and voids (create_app calls this; connecting twice changes nothing)."""
+    redemption_logged.connect(_on_logged)
+    redemption_voided.connect(_on_voided)
 
 
 # --- full rebuild ---------------------------------------------------------------------------

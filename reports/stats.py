@@ -17,7 +17,7 @@ from baiye.clock import day_start_utc, local_date, period_key, utcnow
 from baiye.errors import invalid
 from baiye.extensions import db
 from shops.models import Offer, Shop
-from verification.models import Member
+from verification.members.models import Member
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
 from .rollups import month_end, month_start, unpack_ids, week_end, week_start

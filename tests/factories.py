@@ -58,7 +58,7 @@ class Factory:
     def member(self, name="张三明", category="veteran", expires_on=None, id_number=None, phone="13900139000",
                actor=None):
         """An enrolled member with an active credential (through the real enrolment service)."""
-        from verification.services import enrol_member
+        from verification.members.services import enrol_member
 
         member, _credential, _token = enrol_member(
             dict(name=name, category=category, id_number=id_number or id_number_for(next(_seq)), phone=phone,

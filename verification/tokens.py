@@ -23,9 +23,9 @@ from sqlalchemy import bindparam, select
 
 from baiye.clock import local_date
 from baiye.errors import DomainError
-from baiye.prepared import Prepared, till_cursor
+from verification.till.sql import Prepared, till_cursor
 
-from .models import Credential, Member
+from .members.models import Credential, Member
 
 KIND_CARD, KIND_PHONE = b"c", b"p"
 PUBLIC_ID_BYTES = 12

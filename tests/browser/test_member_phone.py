@@ -8,7 +8,8 @@ import zxingcpp
 from PIL import Image
 
 from baiye.clock import local_date, utcnow
-from verification import services, tokens
+from verification import tokens
+from verification.members import services
 
 from ..factories import id_number_for
 

@@ -17,7 +17,7 @@ def test_secret_key_generated_once_into_instance(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     app.instance_path = str(tmp_path)
-    from baiye import instance_secret
+    from baiye.settings import instance_secret
 
     first = instance_secret(tmp_path)
     assert first == instance_secret(tmp_path) and len(first) == 64

@@ -1,4 +1,4 @@
-"""baiye.prepared: Core statements run by the driver, and the till transaction (SQLite and PostgreSQL)."""
+"""verification.till.sql: Core statements run by the driver, and the till transaction (SQLite and PostgreSQL)."""
 import fcntl
 import os
 import threading
@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from baiye.extensions import db
-from baiye.prepared import Prepared, WriterQueue, till_connections, till_cursor, till_transaction
-from verification.redemption_models import UsageCounter
+from verification.till.sql import Prepared, WriterQueue, till_connections, till_cursor, till_transaction
+from verification.till.models import UsageCounter
 
 COUNTER = UsageCounter.__table__
 ADD = Prepared(insert(COUNTER).values(member_id=bindparam("m"), offer_id=bindparam("o"), period=bindparam("p"),

@@ -7,7 +7,7 @@ import pytest
 from ..conftest import assert_error
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-STORAGES = ["memory://", "memory-swept://"] + ([REDIS_URL] if REDIS_URL else [])
+STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
 
 
 @pytest.fixture(params=STORAGES, ids=lambda s: s.split(":")[0])
@@ -48,28 +48,6 @@ def test_redis_storage_is_shared_between_app_instances(config, make):
     assert other.post("/api/v1/auth/login", json={"username": "x", "password": "y"}).status_code == 429
 
 
-def test_swept_memory_storage_counts_and_expires_without_timer_threads(monkeypatch):
-    import threading
-
-    from limits import parse
-    from limits.strategies import FixedWindowRateLimiter
-
-    from baiye.extensions import SweptMemoryStorage
-
-    storage = SweptMemoryStorage()
-    limiter = FixedWindowRateLimiter(storage)
-    limit = parse("3 per second")
-    threads = threading.active_count()
-    assert [limiter.hit(limit, "k") for _ in range(4)] == [True, True, True, False]
-    assert threading.active_count() <= threads  # no timer thread per hit
-    clock = {"now": __import__("time").time() + 1.5}
-    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock["now"])
-    assert limiter.hit(limit, "k")  # the window expired when read
-    monkeypatch.setattr("baiye.extensions.time.monotonic", lambda: 10**9)
-    storage.incr("other", 1)  # a sweep runs inline once a second
-    assert "k" not in storage.expirations or storage.expirations["k"] > clock["now"]
-
-
 def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, make):
     from tests.verification.helpers import make_member
 
@@ -86,8 +64,8 @@ def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, 
 
 
 def test_an_application_wide_limit_still_covers_the_scanning_routes(config, request):
-    """The scanning routes count their own limits and skip Flask-Limiter's check, unless an operator sets
-    an application-wide limit: then that counts there too."""
+    """The scanning routes count their own limits, and an application-wide limit an operator sets counts
+    there too."""
     from tests.verification.helpers import make_member
 
     from baiye.extensions import limiter

@@ -14,8 +14,8 @@ from baiye.clock import utcnow
 from baiye.extensions import db
 from shops.models import Offer
 from shops.services import set_cashier_enabled
-from verification import services as members
-from verification.models import Credential
+from verification.members import services as members
+from verification.members.models import Credential
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 from baiye.clock import day_start_utc, local_date, utcnow
 from baiye.extensions import db
-from verification.models import Credential, Member, Redemption
-from verification.signals import redemption_logged, redemption_voided
+from verification.members.models import Credential, Member
+from verification.till.models import Redemption
+from verification.till.signals import redemption_logged, redemption_voided
 
 _seq = itertools.count(1)
 

@@ -5,7 +5,8 @@ from sqlalchemy import delete, func, select
 from baiye.extensions import db
 from reports import stats
 from reports.models import StatDay
-from verification.models import Member, Redemption
+from verification.members.models import Member
+from verification.till.models import Redemption
 
 from .helpers import recount
 

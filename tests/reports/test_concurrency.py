@@ -4,8 +4,8 @@ from datetime import date
 
 from baiye.extensions import db
 from reports import stats
-from verification.models import Redemption
-from verification.signals import redemption_logged
+from verification.till.models import Redemption
+from verification.till.signals import redemption_logged
 
 from .helpers import recount
 

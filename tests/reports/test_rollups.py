@@ -8,7 +8,7 @@ from baiye.extensions import db
 from reports import stats
 from reports.models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
 from reports.rollups import rebuild_rollups
-from verification.models import Redemption
+from verification.till.models import Redemption
 
 from .helpers import recount
 

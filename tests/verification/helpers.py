@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
-from verification.models import Credential, Member
+from verification.members.models import Credential, Member
 from verification.tokens import luhn_digit
 
 _seq = itertools.count(1)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
-from verification.models import Redemption
+from verification.till.models import Redemption
 
 from .helpers import make_member, post
 

@@ -1,6 +1,6 @@
 """`flask demo` enrols members with credentials and prints a usable activation link."""
 from baiye.extensions import db
-from verification.models import ActivationLink, Credential, Member
+from verification.members.models import ActivationLink, Credential, Member
 
 
 def test_demo_enrols_members_and_prints_a_member_link(app, tmp_path):
@@ -16,7 +16,7 @@ def test_demo_enrols_members_and_prints_a_member_link(app, tmp_path):
     assert line.strip().startswith("member") and "/activate/" in line
     token = line.rsplit("/activate/", 1)[1].strip()
     with app.test_request_context():
-        from verification.services import find_activation
+        from verification.members.services import find_activation
 
         assert find_activation(token).member.name == "王建国"
     assert db.session.query(ActivationLink).count() == 1

@@ -11,9 +11,9 @@ from baiye.audit import AuditEntry
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
-from verification.member_import import read_rows
-from verification.models import Credential, Member
-from verification.services import import_members
+from verification.members.imports import read_rows
+from verification.members.models import Credential, Member
+from verification.members.services import import_members
 from verification.tokens import card_no_valid
 
 from ..conftest import assert_error

@@ -10,7 +10,7 @@ from baiye.audit import AuditEntry
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
-from verification.models import ActivationLink, Credential, Member
+from verification.members.models import ActivationLink, Credential, Member
 from verification import tokens
 
 from ..conftest import assert_error

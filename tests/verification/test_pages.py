@@ -10,7 +10,7 @@ from PIL import Image
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 from verification import tokens
-from verification.models import ActivationLink, Credential, Member
+from verification.members.models import ActivationLink, Credential, Member
 
 from ..factories import id_number_for
 

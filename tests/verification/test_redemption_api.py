@@ -5,8 +5,8 @@ import pytest
 
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
-from verification.models import Redemption
-from verification.redemption_models import ScanLog, UsageCounter
+from verification.till.models import Redemption
+from verification.till.models import ScanLog, UsageCounter
 
 from ..conftest import assert_error
 from .helpers import make_member

@@ -1,8 +1,8 @@
 """Limits and idempotency against a real gunicorn server with several workers, on SQLite and PostgreSQL."""
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
-from verification.models import Redemption
-from verification.redemption_models import UsageCounter
+from verification.till.models import Redemption
+from verification.till.models import UsageCounter
 
 from .helpers import fire, make_member, post
 

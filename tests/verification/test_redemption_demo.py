@@ -6,10 +6,10 @@ from baiye.clock import local_date, period_key, utcnow
 from baiye.extensions import db
 from shops import demo as shop_demo
 from shops.models import Offer
-from verification import redemption_demo
-from verification.models import Redemption
-from verification.redemption_models import UsageCounter
-from verification.redemptions import discount_for
+from verification.till import demo as redemption_demo
+from verification.till.models import Redemption
+from verification.till.models import UsageCounter
+from verification.till.redeem import discount_for
 
 from .helpers import make_member
 

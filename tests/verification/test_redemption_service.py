@@ -6,13 +6,13 @@ from sqlalchemy import bindparam, select
 
 from baiye.errors import DomainError
 from baiye.extensions import db
-from baiye.prepared import Prepared, till_cursor
+from verification.till.sql import Prepared, till_cursor
 from shops.models import Offer
-from verification import redemptions
-from verification.models import Redemption
-from verification.redemptions import LoggedRedemption
-from verification.redemption_models import ScanLog, UsageCounter
-from verification.signals import redemption_logged, redemption_voided
+from verification.till import redeem as redemptions
+from verification.till.models import Redemption
+from verification.till.redeem import LoggedRedemption
+from verification.till.models import ScanLog, UsageCounter
+from verification.till.signals import redemption_logged, redemption_voided
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 from baiye.audit import AuditEntry
 from baiye.clock import utcnow
 from baiye.extensions import db
-from verification.models import Member, Redemption
-from verification.retention import PURGED_NAME, members_due, months_before, purge_members
-from verification.services import revoke_credential
+from verification.members.models import Member
+from verification.till.models import Redemption
+from verification.members.retention import PURGED_NAME, members_due, months_before, purge_members
+from verification.members.services import revoke_credential
 
 
 def redeem_directly(shop, offer, member, bill, day):
@@ -80,8 +81,8 @@ def test_retention_command(app, make, today):
 
 
 def test_old_refused_scans_are_deleted(app, make):
-    from verification.redemption_models import ScanLog
-    from verification.retention import purge_scan_log
+    from verification.till.models import ScanLog
+    from verification.members.retention import purge_scan_log
 
     shop = make.shop()
     db.session.add_all([ScanLog(at=utcnow() - timedelta(days=800), action="verify", reason="unknown", shop_id=shop.id),

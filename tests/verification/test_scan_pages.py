@@ -7,8 +7,8 @@ import qrcode
 
 from baiye.clock import utcnow
 from baiye.extensions import db
-from verification.models import Redemption
-from verification.redemption_models import ScanLog
+from verification.till.models import Redemption
+from verification.till.models import ScanLog
 
 from .helpers import make_member
 

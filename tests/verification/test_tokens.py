@@ -7,7 +7,7 @@ from baiye.clock import utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
 from verification import tokens
-from verification.services import revoke_credential
+from verification.members.services import revoke_credential
 
 from ..factories import id_number_for
 

@@ -57,36 +57,3 @@ class ActivationLink(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # the member account it signed in
 
     member = db.relationship(Member)
-
-
-class Redemption(db.Model):
-    id = db.Column(db.Integer, primary_key=True)
-    shop_id = db.Column(db.Integer, db.ForeignKey("shop.id"), nullable=False)
-    offer_id = db.Column(db.Integer, db.ForeignKey("offer.id"), nullable=False, index=True)
-    cashier_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    member_id = db.Column(db.Integer, db.ForeignKey("member.id"), nullable=False, index=True)
-    credential_id = db.Column(db.Integer, db.ForeignKey("credential.id"), nullable=False)
-    category = db.Column(db.String(32), nullable=False)
-    bill = db.Column(db.Integer, nullable=False)  # fen
-    discount = db.Column(db.Integer, nullable=False)  # fen
-    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
-    day = db.Column(db.Date, nullable=False)  # local calendar day, for reporting
-    idempotency_key = db.Column(db.String(64))
-    # The limit period whose usage counter this redemption took ("" when the offer had no limit), so a
-    # void gives back exactly that use even if the owner changed the offer's period since.
-    usage_period = db.Column(db.String(16))
-    voided_at = db.Column(db.DateTime)
-    void_reason = db.Column(db.String(500))
-    voided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-
-    shop = db.relationship("Shop")
-    offer = db.relationship("Offer")
-    member = db.relationship(Member)
-    credential = db.relationship(Credential)
-    cashier = db.relationship("User", foreign_keys=[cashier_id])
-
-    __table_args__ = (
-        db.UniqueConstraint("shop_id", "idempotency_key", name="uq_redemption_shop_key"),
-        db.Index("ix_redemption_shop_created", "shop_id", "created_at"),
-        db.Index("ix_redemption_day", "day"),
-    )

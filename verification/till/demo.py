@@ -14,9 +14,9 @@ from baiye.clock import day_start_utc, local_date, period_bounds, period_key
 from baiye.extensions import db
 from shops.models import Offer, Shop
 
-from .models import Credential, Member, Redemption
-from .redemption_models import UsageCounter
-from .redemptions import discount_for
+from ..members.models import Credential, Member
+from .models import Redemption, UsageCounter
+from .redeem import discount_for
 
 # Typical bills in yuan (low, high) by industry.
 BILLS = {"catering": (25, 260), "retail": (15, 400), "lodging": (160, 600), "health": (50, 800),

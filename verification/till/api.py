@@ -9,8 +9,8 @@ from werkzeug.exceptions import TooManyRequests
 from baiye.api import API_PREFIX, caller, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
-from . import redemptions
-from .redemption_schemas import (RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema,
+from . import redeem as redemptions
+from .schemas import (RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema,
                                  VerifySchema, VoidSchema)
 
 bp = Blueprint("redemption_api", __name__, url_prefix=API_PREFIX)
@@ -52,9 +52,6 @@ def verify_limits(view):
             raise TooManyRequests()
         return view(*args, **kwargs)
 
-    # Flask-Limiter's own per-request check has nothing to count here and skips such views
-    # (baiye.extensions.OwnCountingAwareLimiter); do not add @limiter.limit to them.
-    wrapped.counts_own_rate_limits = True
     return wrapped
 
 

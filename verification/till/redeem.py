@@ -20,13 +20,12 @@ from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
-from baiye.prepared import Prepared, till_cursor, till_transaction
+from verification.till.sql import Prepared, till_cursor, till_transaction
 from baiye.validators import is_row_id
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
-from .tokens import card_last4, mask_name, resolve_code
-from .models import Redemption
-from .redemption_models import ScanLog, UsageCounter
+from ..tokens import card_last4, mask_name, resolve_code
+from .models import Redemption, ScanLog, UsageCounter
 from .signals import redemption_logged, redemption_voided
 
 # Why a code does not verify, in plain words for the cashier (API.md's verify reasons).
@@ -318,7 +317,7 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     redemption = LoggedRedemption(**values, labels={
         "offer_title": offer.title, "card_no": credential.card_no,
         "cashier": getattr(actor, "display_name", None) or getattr(actor, "username", None)})
-    # The first write of the transaction: on SQLite it takes the writers' turn (baiye.prepared.WriterQueue)
+    # The first write of the transaction: on SQLite it takes the writers' turn (verification.till.sql.WriterQueue)
     # and the database's write lock, so everything after it runs one request at a time.
     if offer.limit_per_member:
         take_use(cursor, member, offer, values["usage_period"])

@@ -25,11 +25,11 @@ from baiye.lists import category_label
 from baiye.messages import localise
 from reports.exports import csv_value
 
-from . import redemptions
+from . import redeem as redemptions
 from .decoding import decode_qr
-from .redemption_api import verify_limits
-from .redemption_schemas import VoidSchema
-from .scan_forms import CodeForm, PhotoForm, RedeemForm, VoidForm
+from .api import verify_limits
+from .schemas import VoidSchema
+from .forms import CodeForm, PhotoForm, RedeemForm, VoidForm
 
 bp = Blueprint("scan", __name__)
 

@@ -14,10 +14,11 @@ from baiye.forms import attach_errors, submit, validate_with
 from baiye.messages import N_
 from baiye.validators import row_id_from_digits
 
-from . import qr, services, tokens
+from .. import qr, tokens
+from . import services
 from .api import activation_url, phone_code_body
 from .forms import ActionForm, ImportForm, MemberEditForm, MemberForm, ReasonForm
-from .member_import import read_rows
+from .imports import read_rows
 from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, ReasonSchema, active_credential, credential_status, member_status
 
 bp = Blueprint("verification", __name__)

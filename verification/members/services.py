@@ -18,7 +18,7 @@ from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_
 from baiye.extensions import db
 from baiye.messages import localise
 
-from . import tokens
+from .. import tokens
 from .models import ActivationLink, Credential, Member
 from .schemas import MemberInputSchema, active_credential
 

@@ -9,7 +9,8 @@ from baiye.accounts.models import User
 from baiye.clock import local_date
 from baiye.extensions import db
 
-from . import services, tokens
+from .. import tokens
+from . import services
 from .models import ActivationLink, Member
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"

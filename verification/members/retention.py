@@ -13,7 +13,7 @@ from baiye.clock import day_start_utc, local_date, utcnow
 from baiye.extensions import db
 
 from .models import ActivationLink, Credential, Member
-from .redemption_models import ScanLog
+from ..till.models import ScanLog
 
 PURGED_NAME = "（已清除）"
 PURGE_REASON = "个人信息已按保留期限清除"

@@ -10,8 +10,9 @@ from baiye.clock import iso_utc, local_date, utcnow
 from baiye.errors import invalid
 from baiye.extensions import db, limiter
 
-from . import qr, services, tokens
-from .member_import import read_rows
+from .. import qr, tokens
+from . import services
+from .imports import read_rows
 from .schemas import (ActivateSchema, ActivationTokenSchema, CardSchema, CredentialSchema, MemberInputSchema,
                       MemberQuerySchema, MemberSchema, MemberUpdateSchema, PhoneCodeSchema, ReasonSchema, active_credential,
                       credential_status)

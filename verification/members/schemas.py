@@ -5,7 +5,7 @@ from baiye import lists
 from baiye.clock import iso_utc, local_date, utcnow
 from baiye.validators import Text, check_phone
 
-from . import tokens
+from .. import tokens
 
 
 def check_category(value):

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from baiye.clock import iso_utc
 from baiye.validators import MAX_ROW_ID, Text
 
-from .tokens import card_last4
+from ..tokens import card_last4
 
 CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
 
