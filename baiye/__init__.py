@@ -13,8 +13,7 @@ import verification.members.views
 import verification.till.api
 import verification.till.views
 from baiye import audit_views, core_views, database, languages, openapi, routing, security, sessions
-from baiye.accounts import api as accounts_api
-from baiye.accounts import views as accounts_views
+from baiye.accounts import api as accounts_api, views as accounts_views
 from baiye.cli import register_commands
 from baiye.errors import register_errorhandlers
 from baiye.extensions import babel, csrf, db, limiter, migrate

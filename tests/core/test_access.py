@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
 from reports.photos import add_photo
-from verification.till import redeem as redemptions
+from verification.till import operations as redemptions
 from verification.tokens import card_token, code_url
 
 # Open to anyone, or acting only on the caller's own shop or account.

@@ -5,8 +5,7 @@ import pytest
 
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
-from verification.till.models import Redemption
-from verification.till.models import ScanLog, UsageCounter
+from verification.till.models import Redemption, ScanLog, UsageCounter
 
 from ..conftest import assert_error
 from .helpers import make_member
@@ -192,7 +191,21 @@ def test_bill_at_ceiling_and_zero_are_accepted(api, app, till):
 
 def test_redeem_missing_fields_is_422(api, till):
     error = assert_error(api.as_(till.cashier).post("/redemptions", json={}), 422, "validation_error")
-    assert set(error["fields"]) == {"code", "offer_id", "bill"}
+    assert set(error["fields"]) == {"code", "offer_id"}  # the bill is decided with the offer (below)
+
+
+def test_a_bill_left_out_is_zero_for_a_gift_and_refused_for_money_off(api, make, till):
+    """The rule is the service's, so the API answers as the till page does."""
+    caller = api.as_(till.cashier)
+    body = redeem_body(till)
+    del body["bill"]
+    error = assert_error(caller.post("/redemptions", json=body), 422, "validation_error")
+    assert error["fields"] == {"bill": ["请输入本次消费金额。"]}
+    assert db.session.query(Redemption).count() == 0
+    gift = make.offer(till.shop, title="赠送饮品一份", kind="gift", value=None)
+    logged = caller.post("/redemptions", json=dict(body, offer_id=gift.id, bill=None))
+    assert logged.status_code == 201, logged.get_json()
+    assert (logged.get_json()["bill"], logged.get_json()["discount"]) == (0, 0)
 
 
 def test_coordinator_and_member_cannot_redeem(api, make, till):

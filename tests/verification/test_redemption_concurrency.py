@@ -1,8 +1,7 @@
 """Limits and idempotency against a real gunicorn server with several workers, on SQLite and PostgreSQL."""
 from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
-from verification.till.models import Redemption
-from verification.till.models import UsageCounter
+from verification.till.models import Redemption, UsageCounter
 
 from .helpers import fire, make_member, post
 

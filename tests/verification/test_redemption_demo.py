@@ -7,9 +7,8 @@ from baiye.extensions import db
 from shops import demo as shop_demo
 from shops.models import Offer
 from verification.till import demo as redemption_demo
-from verification.till.models import Redemption
-from verification.till.models import UsageCounter
-from verification.till.redeem import discount_for
+from verification.till.models import Redemption, UsageCounter
+from verification.till.operations import discount_for
 
 from .helpers import make_member
 

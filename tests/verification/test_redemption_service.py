@@ -8,9 +8,9 @@ from baiye.errors import DomainError
 from baiye.extensions import db
 from verification.till.sql import Prepared, till_cursor
 from shops.models import Offer
-from verification.till import redeem as redemptions
+from verification.till import operations as redemptions
 from verification.till.models import Redemption
-from verification.till.redeem import LoggedRedemption
+from verification.till.operations import LoggedRedemption
 from verification.till.models import ScanLog, UsageCounter
 from verification.till.signals import redemption_logged, redemption_voided
 

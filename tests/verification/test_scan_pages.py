@@ -7,8 +7,7 @@ import qrcode
 
 from baiye.clock import utcnow
 from baiye.extensions import db
-from verification.till.models import Redemption
-from verification.till.models import ScanLog
+from verification.till.models import Redemption, ScanLog
 
 from .helpers import make_member
 

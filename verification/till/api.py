@@ -9,12 +9,11 @@ from werkzeug.exceptions import TooManyRequests
 from baiye.api import API_PREFIX, caller, doc, load, query_args, roles_required
 from baiye.extensions import limiter
 
-from . import redeem as redemptions
-from .schemas import (RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema,
-                                 VerifySchema, VoidSchema)
+from . import operations, records
+from .access import TILL_ROLES
+from .schemas import RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema, VerifySchema, VoidSchema
 
 bp = Blueprint("redemption_api", __name__, url_prefix=API_PREFIX)
-TILL_ROLES = ("owner", "cashier")
 # Schemas are built once: a marshmallow schema costs more to construct than to use.
 VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
 
@@ -60,13 +59,8 @@ def verify_limits(view):
 @roles_required(*TILL_ROLES)
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
-    return verify_answer(caller(), load(VERIFY))
-
-
-def verify_answer(user, data):
-    """(the JSON body, the status) of a till's verify call, for the view and the till lane."""
-    result = redemptions.verify_for_shop(redemptions.TillShop(user.shop_id), user, data["code"])
-    return VERIFICATION.dump(result), 200
+    user, data = caller(), load(VERIFY)
+    return VERIFICATION.dump(operations.verify_for_shop(operations.TillShop(user.shop_id), user, data["code"]))
 
 
 @bp.post("/redemptions")
@@ -75,13 +69,9 @@ def verify_answer(user, data):
 @doc(body=RedeemSchema, response=RedemptionSchema, status=201,
      summary="Log a redemption (the same idempotency key returns the first one with 200)")
 def redeem():
-    return redeem_answer(caller(), load(REDEEM))
-
-
-def redeem_answer(user, data):
-    """(the JSON body, the status) of a till's redemption call, for the view and the till lane."""
-    redemption, created = redemptions.redeem(redemptions.TillShop(user.shop_id), user, data["code"],
-                                             data["offer_id"], data["bill"], data["idempotency_key"])
+    user, data = caller(), load(REDEEM)
+    redemption, created = operations.redeem(operations.TillShop(user.shop_id), user, data["code"], data["offer_id"],
+                                            data["bill"], data["idempotency_key"])
     return REDEMPTION.dump(redemption), 201 if created else 200
 
 
@@ -90,7 +80,7 @@ def redeem_answer(user, data):
 @doc(query=RedemptionQuerySchema, summary="Redemptions: a shop's own, or any for a coordinator")
 def index():
     args = query_args(RedemptionQuerySchema())
-    items, total = redemptions.list_redemptions(current_user, **args)
+    items, total = records.list_redemptions(current_user, **args)
     return {"items": RedemptionSchema(many=True).dump(items), "total": total}
 
 
@@ -99,4 +89,4 @@ def index():
 @doc(body=VoidSchema, response=RedemptionSchema, summary="Void a redemption with a reason")
 def void(redemption_id):
     data = load(VoidSchema())
-    return RedemptionSchema().dump(redemptions.void(redemption_id, current_user, data["reason"]))
+    return RedemptionSchema().dump(operations.void(redemption_id, current_user, data["reason"]))

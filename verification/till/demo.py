@@ -16,7 +16,7 @@ from shops.models import Offer, Shop
 
 from ..members.models import Credential, Member
 from .models import Redemption, UsageCounter
-from .redeem import discount_for
+from .operations import discount_for
 
 # Typical bills in yuan (low, high) by industry.
 BILLS = {"catering": (25, 260), "retail": (15, 400), "lodging": (160, 600), "health": (50, 800),

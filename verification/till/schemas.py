@@ -17,7 +17,10 @@ class VerifySchema(Schema):
 class RedeemSchema(Schema):
     code = CODE
     offer_id = fields.Integer(strict=True, required=True)
-    bill = fields.Integer(strict=True, required=True)  # fen; range checked by the service (config ceiling)
+    # fen; range checked by the service (config ceiling); may be left out for a gift or priority offer
+    bill = fields.Integer(strict=True, load_default=None, metadata={
+        "description": "The bill in fen. May be left out (or null) for a gift or priority offer, which takes no "
+                       "money off; any other offer refuses a missing bill with 422."})
     idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
@@ -64,7 +67,7 @@ class VerificationSchema(Schema):
 
 def labels(r):
     """Offer title, card number and cashier name of a redemption: a freshly logged one carries them
-    (redemptions._log_redemption), a stored one loads them."""
+    (operations._log_redemption), a stored one loads them."""
     known = getattr(r, "labels", None)
     if known is not None:
         return known

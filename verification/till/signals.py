@@ -9,7 +9,7 @@ from blinker import Namespace
 _signals = Namespace()
 
 # sender: the redemption just inserted in the transaction, with its id: anything with the Redemption
-# columns (the service sends a verification.till.redeem.LoggedRedemption); kwargs: none.
+# columns (the service sends a verification.till.operations.LoggedRedemption); kwargs: none.
 redemption_logged = _signals.signal("redemption-logged")
 # sender: the Redemption after voided_at is set.
 redemption_voided = _signals.signal("redemption-voided")

@@ -11,8 +11,7 @@ from urllib.parse import quote
 
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -25,7 +24,8 @@ from baiye.lists import category_label
 from baiye.messages import localise
 from reports.exports import csv_value
 
-from . import redeem as redemptions
+from . import operations, records
+from .access import till_shop
 from .decoding import decode_qr
 from .api import verify_limits
 from .schemas import VoidSchema
@@ -55,7 +55,7 @@ def scan_helpers():
 
 
 def my_shop():
-    shop = redemptions.till_shop(current_user)
+    shop = till_shop(current_user)
     if shop is None:
         raise DomainError("forbidden", _("只有商户店员可以使用此页面。"), 403)
     return shop
@@ -77,7 +77,7 @@ def open_result(text):
     shop = my_shop()
     token = token_of(text)
     if shop.status == "approved":
-        redemptions.verify_for_shop(shop, current_user, text or "", log=True)
+        operations.verify_for_shop(shop, current_user, text or "", log=True)
     if token is None:
         return redirect(url_for("scan.result", token="-"))
     return redirect(url_for("scan.result", token=token))
@@ -167,7 +167,7 @@ def redeem_form_for(verification, form=None):
 @verify_limits
 def result(token):
     """What a member's QR opens. Shop staff see the verdict and log a redemption; anyone else a neutral page."""
-    shop = redemptions.till_shop(current_user) if current_user.is_authenticated else None
+    shop = till_shop(current_user) if current_user.is_authenticated else None
     if shop is None:
         if request.method == "POST":
             return redirect(url_for("accounts.login", next=request.path))
@@ -175,35 +175,27 @@ def result(token):
     if shop.status != "approved":
         return render_template("verification/result_closed.html", shop=shop), 409
     now = utcnow()
-    verification = redemptions.verify_for_shop(shop, current_user, token, now=now, log=False)
+    verification = operations.verify_for_shop(shop, current_user, token, now=now, log=False)
     form = redeem_form_for(verification, RedeemForm() if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.validate_on_submit():
-        redemption, status = try_redeem(shop, token, form, verification, now)
+        redemption, status = try_redeem(shop, token, form, now)
         if redemption is not None:
             return redirect(url_for("scan.receipt", redemption_id=redemption.id))
-        verification = redemptions.verify_for_shop(shop, current_user, token, now=now, log=False)
+        verification = operations.verify_for_shop(shop, current_user, token, now=now, log=False)
     elif request.method == "POST":
         status = 422
     return render_template("verification/result.html", shop=shop, token=token, v=verification, form=form,
                            category_label=category_label), status
 
 
-def try_redeem(shop, token, form, verification, now):
+def try_redeem(shop, token, form, now):
     """Log the redemption the form asks for; (redemption, 200) or (None, status) with errors on the form."""
-    offer = next((u.offer for u in verification.offers if u.offer.id == form.offer_id.data), None)
     if form.offer_id.data is None:
         form.offer_id.errors = [_("请选择一项优惠。")]
         return None, 422
-    bill = form.bill.fen
-    if bill is None:
-        if offer is not None and offer.kind in ("gift", "priority"):
-            bill = 0
-        else:
-            form.bill.errors = list(form.bill.errors) + [_("请输入本次消费金额。")]
-            return None, 422
     try:
-        redemption, _created = redemptions.redeem(shop, current_user, token, form.offer_id.data, bill,
+        redemption, _created = operations.redeem(shop, current_user, token, form.offer_id.data, form.bill.fen,
                                                   form.idempotency_key.data, now=now)
         return redemption, 200
     except DomainError as err:
@@ -215,10 +207,10 @@ def try_redeem(shop, token, form, verification, now):
 @bp.get("/shop/redemptions/<int:redemption_id>")
 @roles_required("owner", "cashier")
 def receipt(redemption_id):
-    redemption = redemptions.get_redemption(redemption_id, current_user)
+    redemption = records.get_redemption(redemption_id, current_user)
     return render_template("verification/result_receipt.html", r=redemption, form=VoidForm(),
-                           can_void=redemptions.can_void(current_user, redemption),
-                           deadline=redemptions.void_deadline(redemption))
+                           can_void=operations.can_void(current_user, redemption),
+                           deadline=operations.void_deadline(redemption))
 
 
 @bp.post("/shop/redemptions/<int:redemption_id>/void")
@@ -229,7 +221,7 @@ def void(redemption_id):
     if form.validate_on_submit():
         try:
             reason = VoidSchema().load({"reason": form.reason.data})["reason"]  # the API's rules for a reason
-            redemption = redemptions.void(redemption_id, current_user, reason)
+            redemption = operations.void(redemption_id, current_user, reason)
             flash(_("已撤销这笔核销（优惠金额 ¥%(y)s），次数已退回。", y=f"{redemption.discount / 100:.2f}"), "success")
         except ValidationError as err:
             flash(localise(err.messages)["reason"][0], "error")
@@ -268,13 +260,13 @@ def today():
     now = utcnow()
     this_day = local_date(now)
     day = parse_day(request.args.get("day"), this_day)
-    items = redemptions.shop_redemptions(shop.id, day, day)
-    totals = redemptions.shop_totals(shop.id, day, day)
+    items = records.shop_redemptions(shop.id, day, day)
+    totals = records.shop_totals(shop.id, day, day)
     totals["people"] = len({r.member_id for r in items if not r.voided_at})
     return render_template("verification/today.html", shop=shop, day=day, is_today=day == this_day, items=items,
                            totals=totals, form=VoidForm(), voidable={r.id for r in items
-                                                                     if redemptions.can_void(current_user, r, now)},
-                           deadline=redemptions.void_deadline)
+                                                                     if operations.can_void(current_user, r, now)},
+                           deadline=operations.void_deadline)
 
 
 @bp.get("/shop/history")
@@ -285,10 +277,10 @@ def history():
     this_month = local_date(utcnow()).replace(day=1)
     month = min(parse_month(request.args.get("month"), this_month), this_month)
     end = month_end(month)
-    first = redemptions.first_day(shop.id)
+    first = records.first_day(shop.id)
     return render_template("verification/today_history.html", shop=shop, month=month,
-                           days=redemptions.shop_days(shop.id, month, end),
-                           totals=redemptions.shop_totals(shop.id, month, end),
+                           days=records.shop_days(shop.id, month, end),
+                           totals=records.shop_totals(shop.id, month, end),
                            prev=(month - timedelta(days=1)).replace(day=1) if first and first < month else None,
                            next=(end + timedelta(days=1)) if month < this_month else None)
 
@@ -304,7 +296,7 @@ def export():
     date_to = parse_day(request.args.get("to"), month_end(month) if not request.args.get("from") else date_from)
     if date_to < date_from:
         date_from, date_to = date_to, date_from
-    items = redemptions.export_rows(shop, current_user, date_from, date_to)
+    items = records.export_rows(shop, current_user, date_from, date_to)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

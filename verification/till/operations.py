@@ -1,32 +1,35 @@
-"""Verification and redemption at the till. Plain functions used by the pages and the API alike.
+"""The till's writes: verify a code, log a redemption, void one. Plain functions used by the pages and the
+API alike, in the manner of pretix's perform_checkin: every input is an argument (`now` included), nothing
+reads the request, and a refusal is a DomainError with a stable code.
 
 Everything a redemption needs happens in one transaction that is committed before anyone is
 told it is done. Refusals are recorded in the scan log (in a transaction of their own, since the
-refused one is rolled back) and then raised with their stable code.
+refused one is rolled back) and then raised with their stable code. Reading the records back is
+verification.till.records.
 """
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from baiye import audit
 from baiye.clock import local_date, period_key, utcnow
 from baiye.errors import DomainError, forbidden, invalid, not_found
 from baiye.extensions import db
-from verification.till.sql import Prepared, till_cursor, till_transaction
 from baiye.validators import is_row_id
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
 from ..tokens import card_last4, mask_name, resolve_code
+from .access import TILL_ROLES, can_see, require_till
+from .records import get_redemption
 from .models import Redemption, ScanLog, UsageCounter
 from .signals import redemption_logged, redemption_voided
+from .sql import Prepared, till_cursor, till_transaction
 
 # Why a code does not verify, in plain words for the cashier (API.md's verify reasons).
 REASON_TEXT = {
@@ -39,7 +42,8 @@ REASON_TEXT = {
 # Refusals worth keeping in the scan log: the ones about the member, the offer or the shop.
 LOGGED_REFUSALS = {"credential_invalid", "not_found", "offer_not_current", "not_eligible", "below_min_spend",
                    "limit_reached", "shop_not_approved"}
-TILL_ROLES = ("owner", "cashier")
+# Offers that take no money off: a bill left out is 0 (the till need not ask for one).
+NO_BILL_KINDS = ("gift", "priority")
 
 
 @dataclass
@@ -80,18 +84,6 @@ class TillShop:
     the offers, in one query (a suspended shop stops at its very next scan)."""
 
     id: int
-
-
-def is_till(user, shop=None):
-    """An owner or cashier (of `shop`, when given)."""
-    return (user is not None and getattr(user, "is_authenticated", False) and user.role in TILL_ROLES
-            and user.shop_id is not None and (shop is None or user.shop_id == shop.id))
-
-
-def require_till(actor, shop):
-    """Only the shop's own owner or cashier scans and redeems (the shop's status is checked with its offers)."""
-    if not is_till(actor, shop):
-        raise forbidden(_("只有本店店主或收银员可以核销。"))
 
 
 def require_approved(status):
@@ -200,6 +192,9 @@ def discount_for(offer, bill):
 
 
 def check_bill(bill):
+    """A bill in fen within the ceiling; None (left out) is decided with the offer (bill_for)."""
+    if bill is None:
+        return
     ceiling = current_app.config["BILL_CEILING_FEN"]
     if isinstance(bill, bool) or not isinstance(bill, int):
         raise invalid({"bill": [_("消费金额必须是以分为单位的整数。")]})
@@ -207,6 +202,15 @@ def check_bill(bill):
         raise invalid({"bill": [_("消费金额不能为负数。")]})
     if bill > ceiling:
         raise invalid({"bill": [_("消费金额超过上限（%(y)s元），请检查是否输错。", y=f"{ceiling // 100:,}")]})
+
+
+def bill_for(offer, bill):
+    """The bill a redemption records: as given, or 0 when left out for an offer that takes no money off."""
+    if bill is not None:
+        return bill
+    if offer.kind not in NO_BILL_KINDS:
+        raise invalid({"bill": [_("请输入本次消费金额。")]})
+    return 0
 
 
 @dataclass(slots=True)
@@ -306,6 +310,7 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     member = credential.member
     if not offer_takes(offer, member.category):
         raise DomainError("not_eligible", _("这项优惠不适用于该优待对象类别。"), 409)
+    bill = bill_for(offer, bill)
     if offer.min_spend and bill < offer.min_spend:
         raise DomainError("below_min_spend", _("未达到最低消费（满%(y)s元可用）。", y=f"{offer.min_spend / 100:.2f}"),
                           409, min_spend=offer.min_spend)
@@ -327,7 +332,8 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
 
 
 def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
-    """Log a redemption; (redemption, created). The same idempotency key returns the first one."""
+    """Log a redemption; (redemption, created). The same idempotency key returns the first one. `bill` (fen)
+    may be None for a gift or priority offer."""
     now = now or utcnow()
     require_till(actor, shop)
     key = (idempotency_key or "").strip() or None
@@ -360,18 +366,6 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
         if key and (existing := _by_key(shop, key)) is not None:
             return existing, False
         raise
-
-
-def get_redemption(redemption_id, actor):
-    """A redemption as the actor may see it: their own shop's, or any for a coordinator."""
-    redemption = db.session.get(Redemption, redemption_id) if is_row_id(redemption_id) else None
-    if redemption is None or not can_see(actor, redemption):
-        raise not_found(_("找不到该核销记录。"))
-    return redemption
-
-
-def can_see(actor, redemption):
-    return actor.role == "coordinator" or is_till(actor) and actor.shop_id == redemption.shop_id
 
 
 def void_deadline(redemption):
@@ -416,88 +410,4 @@ def void(redemption_id, actor, reason, now=None):
     db.session.commit()
     return redemption
 
-
-def _filtered(query, shop_id=None, date_from=None, date_to=None):
-    if shop_id is not None:
-        query = query.where(Redemption.shop_id == shop_id)
-    if date_from is not None:
-        query = query.where(Redemption.day >= date_from)
-    if date_to is not None:
-        query = query.where(Redemption.day <= date_to)
-    return query
-
-
-def list_redemptions(actor, shop_id=None, date_from=None, date_to=None, page=1, per_page=50):
-    """Redemptions the actor may see, newest first; (items, total). Shop staff see their own shop only."""
-    if is_till(actor):
-        if shop_id is not None and shop_id != actor.shop_id:
-            raise forbidden(_("只能查看本店的核销记录。"))
-        shop_id = actor.shop_id
-    elif actor.role != "coordinator":
-        raise forbidden()
-    query = _filtered(select(Redemption), shop_id, date_from, date_to)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(selectinload(Redemption.offer), selectinload(Redemption.credential),
-                      selectinload(Redemption.cashier))
-        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    return items, total
-
-
-def shop_totals(shop_id, date_from=None, date_to=None):
-    """Count, bill and discount of a shop's redemptions that stand (voided ones left out)."""
-    query = _filtered(select(func.count(), func.coalesce(func.sum(Redemption.bill), 0),
-                             func.coalesce(func.sum(Redemption.discount), 0))
-                      .where(Redemption.voided_at.is_(None)), shop_id, date_from, date_to)
-    count, bill, discount = db.session.execute(query).one()
-    return {"redemptions": count, "bill": int(bill), "discount": int(discount)}
-
-
-def shop_days(shop_id, date_from, date_to):
-    """Per local day: redemptions, people served, bill and discount (voided left out), newest first."""
-    rows = db.session.execute(
-        _filtered(select(Redemption.day, func.count(), func.count(Redemption.member_id.distinct()),
-                         func.sum(Redemption.bill), func.sum(Redemption.discount))
-                  .where(Redemption.voided_at.is_(None)), shop_id, date_from, date_to)
-        .group_by(Redemption.day).order_by(Redemption.day.desc()))
-    return [{"day": day, "redemptions": n, "people": people, "bill": int(bill or 0), "discount": int(disc or 0)}
-            for day, n, people, bill, disc in rows]
-
-
-def shop_redemptions(shop_id, date_from, date_to, limit=None):
-    """A shop's redemptions between two local days, voided included, newest first."""
-    query = (_filtered(select(Redemption), shop_id, date_from, date_to)
-             .options(selectinload(Redemption.offer), selectinload(Redemption.credential),
-                      selectinload(Redemption.cashier))
-             .order_by(Redemption.created_at.desc(), Redemption.id.desc()))
-    if limit:
-        query = query.limit(limit)
-    return db.session.scalars(query).all()
-
-
-def first_day(shop_id):
-    return db.session.scalar(select(func.min(Redemption.day)).where(Redemption.shop_id == shop_id))
-
-
-def export_rows(shop, actor, date_from, date_to, now=None):
-    """The shop's redemptions as rows for a CSV; the export is audited."""
-    if not (is_till(actor, shop) or actor.role == "coordinator"):
-        raise forbidden()
-    items = shop_redemptions(shop.id, date_from, date_to)
-    audit.record(actor, "redemption.export", shop, now=now, date_from=str(date_from), date_to=str(date_to),
-                 rows=len(items))
-    db.session.commit()
-    return items
-
-
-def refusals(shop_id, since):
-    """Refused scans at a shop since a moment, newest first."""
-    return db.session.scalars(select(ScanLog).where(ScanLog.shop_id == shop_id, ScanLog.at >= since)
-                              .order_by(ScanLog.at.desc())).all()
-
-
-def till_shop(user):
-    """The shop an owner or cashier works at (None for anyone else)."""
-    return db.session.get(Shop, user.shop_id) if is_till(user) else None
 
