@@ -19,7 +19,7 @@ from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
 from verification.till.models import Redemption
 
-from .helpers import make_member, post
+from ..helpers import make_member, post
 
 CUT_OFF = (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError)
 

@@ -16,8 +16,8 @@ from verification.members.models import Credential, Member
 from verification.members.services import import_members
 from verification.tokens import card_no_valid
 
-from ..conftest import assert_error
-from ..factories import id_number_for
+from ...conftest import assert_error
+from ...factories import id_number_for
 
 HEADER = ["name", "category", "id_number", "phone", "expires_on"]
 

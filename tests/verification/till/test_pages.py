@@ -9,7 +9,7 @@ from baiye.clock import utcnow
 from baiye.extensions import db
 from verification.till.models import Redemption, ScanLog
 
-from .helpers import make_member
+from ..helpers import make_member
 
 PASSWORD = "secret123"
 

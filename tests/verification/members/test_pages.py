@@ -12,7 +12,7 @@ from baiye.extensions import db
 from verification import tokens
 from verification.members.models import ActivationLink, Credential, Member
 
-from ..factories import id_number_for
+from ...factories import id_number_for
 
 
 def sign_in(client, user, password="secret123"):

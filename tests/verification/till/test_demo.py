@@ -10,7 +10,7 @@ from verification.till import demo as redemption_demo
 from verification.till.models import Redemption, UsageCounter
 from verification.till.operations import discount_for
 
-from .helpers import make_member
+from ..helpers import make_member
 
 
 def test_nothing_without_members(app):

@@ -7,8 +7,8 @@ from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 from verification.till.models import Redemption, ScanLog, UsageCounter
 
-from ..conftest import assert_error
-from .helpers import make_member
+from ...conftest import assert_error
+from ..helpers import make_member
 
 
 @pytest.fixture

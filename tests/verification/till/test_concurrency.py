@@ -3,7 +3,7 @@ from baiye.accounts.services import issue_api_token
 from baiye.extensions import db
 from verification.till.models import Redemption, UsageCounter
 
-from .helpers import fire, make_member, post
+from ..helpers import fire, make_member, post
 
 
 def test_twenty_racing_redemptions_log_exactly_one(make, server):

@@ -82,7 +82,7 @@ def test_limit_none_counts_over_the_offers_life(make, till):
 
 
 def test_limits_are_per_member(make, till):
-    from .helpers import make_member
+    from ..helpers import make_member
 
     offer = make.offer(till.shop, limit_per_member=1, limit_period="day")
     now = utc(2026, 11, 21, 3)

@@ -13,8 +13,8 @@ from baiye.extensions import db
 from verification.members.models import ActivationLink, Credential, Member
 from verification import tokens
 
-from ..conftest import assert_error
-from ..factories import id_number_for
+from ...conftest import assert_error
+from ...factories import id_number_for
 
 
 @pytest.fixture
