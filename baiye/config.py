@@ -27,8 +27,9 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 # Secure cookies are switched on when BASE_URL is https (see create_app); SECURE_COOKIES=False opts out.
 WTF_CSRF_TIME_LIMIT = None
 
-# In-process counters (per worker); production sets redis:// so that every worker and node counts together.
-RATELIMIT_STORAGE_URI = "memory://"
+# In-process counters (per worker, baiye.ratelimit); production sets redis:// so that every worker and node
+# counts together.
+RATELIMIT_STORAGE_URI = "worker-memory://"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN = "10 per minute"
 RATELIMIT_REGISTER = "20 per hour"

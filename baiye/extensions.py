@@ -8,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
+from baiye.ratelimit import WorkerMemoryStorage  # noqa: F401 - defining it registers worker-memory:// with limits
+
 # Named constraints so Alembic can alter them on SQLite and PostgreSQL alike.
 naming_convention = {
     "ix": "ix_%(column_0_label)s",

@@ -12,10 +12,10 @@ from werkzeug.utils import cached_property
 from baiye.extensions import login_manager
 
 
-def bearer_token(request):
+def bearer_token(req):
     """The token of an `Authorization: Bearer ...` header, else None. (Read from the WSGI environ, where
     `request.headers` would build and look up a header mapping, on every API call.)"""
-    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    header = req.environ.get("HTTP_AUTHORIZATION", "")
     return header[7:].strip() if header.startswith("Bearer ") else None
 
 

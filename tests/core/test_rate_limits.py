@@ -1,13 +1,14 @@
 """Sign-in and registration are rate limited; in production the counts live in Redis."""
 import os
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
 from ..conftest import assert_error
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-STORAGES = ["memory://"] + ([REDIS_URL] if REDIS_URL else [])
+STORAGES = ["worker-memory://", "memory://"] + ([REDIS_URL] if REDIS_URL else [])
 
 
 @pytest.fixture(params=STORAGES, ids=lambda s: s.split(":")[0])
@@ -46,6 +47,31 @@ def test_redis_storage_is_shared_between_app_instances(config, make):
     for _ in range(3):
         first.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     assert other.post("/api/v1/auth/login", json={"username": "x", "password": "y"}).status_code == 429
+
+
+def test_worker_memory_storage_counts_and_expires_without_timer_threads(time_machine):
+    import threading
+
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from baiye.ratelimit import WorkerMemoryStorage
+
+    time_machine.move_to(datetime(2026, 11, 21, 3, tzinfo=timezone.utc), tick=False)
+    storage = WorkerMemoryStorage()
+    limiter = FixedWindowRateLimiter(storage)
+    limit = parse("3 per second")
+    threads = threading.active_count()
+    assert [limiter.hit(limit, "k") for _ in range(4)] == [True, True, True, False]
+    assert threading.active_count() == threads  # no timer thread per hit
+    assert limiter.get_window_stats(limit, "k").remaining == 0
+    time_machine.shift(1.5)
+    assert limiter.test(limit, "k") and limiter.hit(limit, "k")  # the window expired when read
+    storage.incr("other", 1)
+    time_machine.shift(10)
+    storage.incr("third", 1)  # a sweep runs inline once a second: the expired counters go
+    assert set(storage.counters) == {"third"}
+    assert storage.reset() == 1 and storage.get("third") == 0
 
 
 def test_verify_limit_is_shared_by_the_api_and_the_scan_pages(app, api, client, make):

@@ -8,6 +8,7 @@ from baiye.errors import DomainError
 from baiye.extensions import db
 from verification import tokens
 from verification.members.services import revoke_credential
+from verification.till.credentials import resolve_code
 
 from ..factories import id_number_for
 
@@ -21,7 +22,7 @@ def request_ctx(app):
 
 def reason_of(code, now=None):
     with pytest.raises(DomainError) as caught:
-        tokens.resolve_code(code, now or utcnow())
+        resolve_code(code, now or utcnow())
     assert caught.value.code == "credential_invalid" and caught.value.status == 409
     return caught.value.extra["reason"]
 
@@ -31,10 +32,10 @@ def test_card_url_resolves_to_the_credential(make):
     url = tokens.code_url(tokens.card_token(credential))
     assert url.startswith("https://yj.example.cn/v/")
     assert len(url) < 80  # a small QR
-    assert tokens.resolve_code(url, utcnow()).id == credential.id
-    assert tokens.resolve_code(tokens.card_token(credential), utcnow()).id == credential.id
+    assert resolve_code(url, utcnow()).id == credential.id
+    assert resolve_code(tokens.card_token(credential), utcnow()).id == credential.id
     other_origin = "http://127.0.0.1:5000/v/" + tokens.card_token(credential)
-    assert tokens.resolve_code(other_origin, utcnow()).member.name == "张三明"
+    assert resolve_code(other_origin, utcnow()).member.name == "张三明"
 
 
 def test_token_carries_no_personal_data(make):
@@ -52,7 +53,7 @@ def test_card_number_typed_with_spaces_and_dashes(make):
     number = credential.card_no
     assert tokens.card_no_valid(number) and len(number) == 12
     typed = f" {number[:4]}-{number[4:8]} {number[8:]} "
-    assert tokens.resolve_code(typed, utcnow()).id == credential.id
+    assert resolve_code(typed, utcnow()).id == credential.id
 
 
 def test_card_number_typo_is_invalid_and_unknown_number_is_unknown(make):
@@ -79,7 +80,7 @@ def test_expired_member_is_refused_as_expired(make):
     token = tokens.card_token(credential)
     later = utcnow() + timedelta(days=400)
     assert reason_of(token, later) == "expired"
-    assert tokens.resolve_code(token, utcnow()).id == credential.id
+    assert resolve_code(token, utcnow()).id == credential.id
 
 
 def test_phone_code_window(app, make):
@@ -88,9 +89,9 @@ def test_phone_code_window(app, make):
     grace = app.config["PHONE_CODE_GRACE_STEPS"]
     issued = tokens.step_start(tokens.step_at(utcnow()))  # the start of a step
     token = tokens.phone_token(credential, issued)
-    assert tokens.resolve_code(token, issued).id == credential.id
+    assert resolve_code(token, issued).id == credential.id
     last_ok = issued + timedelta(seconds=step * (grace + 1) - 1)
-    assert tokens.resolve_code(token, last_ok).id == credential.id
+    assert resolve_code(token, last_ok).id == credential.id
     refresh_at, expires_at = tokens.phone_code_times(issued)
     assert refresh_at == issued + timedelta(seconds=step)
     assert expires_at == last_ok + timedelta(seconds=1)
@@ -139,9 +140,9 @@ def test_key_rotation(app, make):
     app.config["TOKEN_SIGNING_KID"] = "k2"
     new = tokens.card_token(credential)
     assert new.startswith("k2.") and new != old
-    assert tokens.resolve_code(old, utcnow()).id == credential.id
-    assert tokens.resolve_code(old_phone, utcnow()).id == credential.id
-    assert tokens.resolve_code(new, utcnow()).id == credential.id
+    assert resolve_code(old, utcnow()).id == credential.id
+    assert resolve_code(old_phone, utcnow()).id == credential.id
+    assert resolve_code(new, utcnow()).id == credential.id
     # a token claiming k1 but signed with k2's key is refused
     assert reason_of("k1." + new.split(".", 1)[1]) == "invalid"
     # once k1 is retired its tokens no longer verify; an unknown kid is invalid

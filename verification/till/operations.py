@@ -24,7 +24,8 @@ from baiye.extensions import db
 from baiye.validators import is_row_id
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
-from ..tokens import card_last4, mask_name, resolve_code
+from ..tokens import card_last4, mask_name
+from .credentials import resolve_code
 from .access import TILL_ROLES, can_see, require_till
 from .records import get_redemption
 from .models import Redemption, ScanLog, UsageCounter
@@ -58,7 +59,7 @@ class OfferUse:
 class Verification:
     valid: bool
     reason: str | None = None
-    credential: object = None  # tokens.CredentialView
+    credential: object = None  # credentials.CredentialView
     offers: list = field(default_factory=list)
 
     @property
