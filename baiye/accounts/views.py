@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from baiye.extensions import db, limiter
 
 from .forms import LoginForm
-from .services import authenticate
+from .services import authenticate, sign_out
 
 bp = Blueprint("accounts", __name__)
 
@@ -60,6 +60,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sign_out(current_user)  # every session of the user ends, copies of this browser's cookies included
     session.clear()
     logout_user()  # after the clear: it marks the remember-me cookie for deletion
     flash(_("您已退出登录。"), "info")
