@@ -32,7 +32,9 @@ WTF_CSRF_TIME_LIMIT = None
 # In-process counters (per worker); production sets redis://. See baiye.extensions.SweptMemoryStorage.
 RATELIMIT_STORAGE_URI = "memory-swept://"
 RATELIMIT_HEADERS_ENABLED = True
-RATELIMIT_LOGIN = "10 per minute"
+RATELIMIT_LOGIN = "10 per minute"  # per address, the sign-in page and the API together
+# Failed sign-ins per account from any address: a short window, so a stranger cannot keep a shop out for long.
+RATELIMIT_LOGIN_ACCOUNT = "10 per 5 minutes"
 RATELIMIT_REGISTER = "20 per hour"
 RATELIMIT_VERIFY = "120 per minute"
 
