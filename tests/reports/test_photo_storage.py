@@ -2,6 +2,7 @@
 nothing is kept on the disk of the node that received one."""
 import io
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -59,6 +60,29 @@ def test_removing_a_photo_deletes_its_bytes_and_keeps_the_record(client, make):
     assert db.session.get(PhotoBlob, photo.id) is None and db.session.get(ShopPhoto, photo.id).removed_at
     assert client.get(f"/photos/{photo.id}.jpg").status_code == 404
     assert client.get(f"/photos/{photo.id}/thumb.jpg").status_code == 404
+
+
+def test_a_restored_sqlite_backup_brings_the_photos_back(app, client, config, make, tmp_path):
+    """`flask backup`, then the README's restore on another machine (the backup file as its database, none of
+    the first machine's files): the photo and its thumbnail are there."""
+    if db.engine.url.get_backend_name() != "sqlite":
+        pytest.skip("flask backup copies SQLite databases (PostgreSQL: pg_dump, which holds the photo_blob table)")
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    upload(client, shop.id, jpeg_with_gps())
+    photo = db.session.scalars(select(ShopPhoto)).one()
+    originals = [client.get(f"/photos/{photo.id}.jpg").data, client.get(f"/photos/{photo.id}/thumb.jpg").data]
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup.db")])
+    assert result.exit_code == 0, result.output
+
+    elsewhere = tmp_path / "restored"
+    elsewhere.mkdir()
+    (tmp_path / "backup.db").rename(elsewhere / "app.db")
+    restored = create_app(config | {"DATABASE_URL": f"sqlite:///{elsewhere / 'app.db'}",
+                                    "UPLOAD_FOLDER": str(elsewhere / "uploads")}).test_client()
+    sign_in(restored, shop.owner)
+    assert [restored.get(f"/photos/{photo.id}.jpg").data, restored.get(f"/photos/{photo.id}/thumb.jpg").data] == originals
+    assert "拥军优待标牌" in restored.get(f"/shops/{shop.id}/photos").get_data(as_text=True)
 
 
 def test_the_migration_moves_photo_files_into_the_database_and_back(tmp_path):
