@@ -19,7 +19,9 @@ API_TOKEN_TTL = timedelta(days=30)
 # Bearer tokens are resolved once per this many seconds per worker (expiry is still exact); a deleted
 # token or disabled user may keep working in other workers for at most this long. 0 turns it off.
 API_TOKEN_CACHE_SECONDS = 5
-REMEMBER_COOKIE_DURATION = timedelta(days=365)
+# A till phone stays signed in for a month after its sign-in (then signs in again); signing out, a new
+# password or a disabled account ends it at once, everywhere.
+REMEMBER_COOKIE_DURATION = timedelta(days=30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True
@@ -31,7 +33,9 @@ WTF_CSRF_TIME_LIMIT = None
 # counts together.
 RATELIMIT_STORAGE_URI = "worker-memory://"
 RATELIMIT_HEADERS_ENABLED = True
-RATELIMIT_LOGIN = "10 per minute"
+RATELIMIT_LOGIN = "10 per minute"  # per address, the sign-in page and the API together
+# Failed sign-ins per account from any address: a short window, so a stranger cannot keep a shop out for long.
+RATELIMIT_LOGIN_ACCOUNT = "10 per 5 minutes"
 RATELIMIT_REGISTER = "20 per hour"
 RATELIMIT_VERIFY = "120 per minute"
 

@@ -118,6 +118,8 @@ def register_errorhandlers(app):
     @app.errorhandler(HTTPException)
     def http_error(err):
         code, message = HTTP_MESSAGES.get(err.code, ("http_error", lambda: err.description))
+        if err.code == 429 and getattr(getattr(err, "limit", None), "error_message", None):
+            message = (lambda: err.description)  # the limit's own words, as the per-account sign-in limit's
         if err.code == 400 and "CSRF" in (err.description or ""):
             code, message = "csrf_failed", (lambda: _("页面已过期，请刷新后重试。"))
         if wants_json():

@@ -70,6 +70,18 @@ class ShopPhoto(db.Model):
     uploaded_by = db.relationship("User")
 
 
+class PhotoBlob(db.Model):
+    """The bytes of an evidence photo and of its thumbnail (JPEG). In the database, so every app server serves
+    them and every backup holds them; deleted when the photo is taken down (its ShopPhoto stays, for the audit
+    trail)."""
+
+    __tablename__ = "photo_blob"
+
+    photo_id = db.Column(db.Integer, db.ForeignKey("shop_photo.id"), primary_key=True)
+    full = db.Column(db.LargeBinary, nullable=False)
+    thumb = db.Column(db.LargeBinary, nullable=False)
+
+
 class StatWeekMembers(db.Model):
     """Who was served per ISO week (Monday first), shop and category: a bitmap indexed by member id."""
 

@@ -1,32 +1,27 @@
 """Evidence photos of shops: decoded and re-encoded by Pillow, metadata (EXIF, GPS) dropped, thumbnailed.
 
 Photos are inspection evidence, not advertising: only coordinators and the shop's own staff can see
-them (they may show people). Files live under instance/uploads/photos/, named by a random id.
+them (they may show people). The bytes of each photo and of its thumbnail are kept in the database (PhotoBlob),
+so every app server behind a load balancer serves them and every backup holds them; nothing is written to a
+node's disk. (Photos kept in instance/uploads/photos/ before are moved in by migration 0007_photo_blobs.)
 """
 import io
 import secrets
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from baiye import audit
 from baiye.clock import utcnow
 from baiye.errors import DomainError, forbidden, not_found
 from baiye.extensions import db
 
-from .models import ShopPhoto
+from .models import PhotoBlob, ShopPhoto
 
 FULL_SIDE = 2048
 THUMB_SIDE = 480
-
-
-def photo_dir():
-    path = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads") / "photos"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def can_upload(user, shop):
@@ -79,14 +74,11 @@ def add_photo(shop, actor, upload, caption=None, now=None):
         raise _refuse(_("无法识别的图片文件，请上传 JPG 或 PNG 照片。")) from None
     full, size = _encode(image, FULL_SIDE)
     thumb = _encode(image, THUMB_SIDE)[0]
-    name = secrets.token_hex(16)
-    folder = photo_dir()
-    (folder / f"{name}.jpg").write_bytes(full)
-    (folder / f"{name}.thumb.jpg").write_bytes(thumb)
-    photo = ShopPhoto(shop_id=shop.id, uploaded_by_id=actor.id, caption=caption, stored_name=name,
+    photo = ShopPhoto(shop_id=shop.id, uploaded_by_id=actor.id, caption=caption, stored_name=secrets.token_hex(16),
                       width=size[0], height=size[1], size=len(full), created_at=now or utcnow())
     db.session.add(photo)
     db.session.flush()
+    db.session.add(PhotoBlob(photo_id=photo.id, full=full, thumb=thumb))
     audit.record(actor, "photo.add", photo, now=now, shop_id=shop.id)
     db.session.commit()
     return photo
@@ -116,17 +108,19 @@ def get_photo(photo_id, viewer):
     return photo
 
 
-def photo_path(photo, thumb=False):
-    return photo_dir() / f"{photo.stored_name}{'.thumb' if thumb else ''}.jpg"
+def photo_bytes(photo, thumb=False):
+    """The JPEG of a photo (or of its thumbnail), or None when it has none (taken down, or a file that was
+    missing when migration 0007 moved the photos into the database)."""
+    column = PhotoBlob.thumb if thumb else PhotoBlob.full
+    return db.session.scalar(select(column).where(PhotoBlob.photo_id == photo.id))
 
 
 def remove_photo(photo, actor, now=None):
-    """Take a photo down (files deleted; the record stays for the audit trail)."""
+    """Take a photo down (its bytes deleted; the record stays for the audit trail)."""
     if not can_upload(actor, photo.shop):
         raise forbidden()
     photo.removed_at = now or utcnow()
-    for thumb in (False, True):
-        photo_path(photo, thumb).unlink(missing_ok=True)
+    db.session.execute(delete(PhotoBlob).where(PhotoBlob.photo_id == photo.id))
     audit.record(actor, "photo.remove", photo, now=now, shop_id=photo.shop_id)
     db.session.commit()
     return photo

@@ -1,3 +1,4 @@
+import io
 from datetime import timedelta
 
 import click
@@ -159,21 +160,22 @@ def remove_photo(shop_id, photo_id):
 @bp.get("/photos/<int:photo_id>.jpg")
 @roles_required()
 def photo_file(photo_id):
-    photo = photos.get_photo(photo_id, current_user)
-    return _send(photos.photo_path(photo))
+    return _send(photos.get_photo(photo_id, current_user))
 
 
 @bp.get("/photos/<int:photo_id>/thumb.jpg")
 @roles_required()
 def photo_thumb(photo_id):
-    photo = photos.get_photo(photo_id, current_user)
-    return _send(photos.photo_path(photo, thumb=True))
+    return _send(photos.get_photo(photo_id, current_user), thumb=True)
 
 
-def _send(path):
-    if not path.exists():
+def _send(photo, thumb=False):
+    data = photos.photo_bytes(photo, thumb)
+    if data is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    # A photo never changes once stored (a new one gets a new id): its random name tells the versions apart.
+    response = send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=0, last_modified=photo.created_at,
+                         etag=f"{photo.stored_name}{'-thumb' if thumb else ''}")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from baiye import audit
-from baiye.accounts.services import create_user, end_sessions, forget_tokens, hash_password
+from baiye.accounts.services import create_user, forget_tokens, set_disabled, set_password
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
@@ -134,8 +134,7 @@ def set_cashier_password(shop, actor, user_id, password, now=None):
     """A new password for a cashier who forgot theirs (checked by the schema); every device it was signed in
     on is signed out. Audited, without the password."""
     user = _cashier(shop, actor, user_id)
-    user.password_hash = hash_password(password)
-    end_sessions(user)
+    set_password(user, password)
     audit.record(actor, "staff.password", user, now=now or utcnow(), shop_id=shop.id)
     db.session.commit()
     forget_tokens()
@@ -145,7 +144,7 @@ def set_cashier_password(shop, actor, user_id, password, now=None):
 def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
     """Disable a cashier account (kept for the history of what it logged), or let it sign in again; audited."""
     user = _cashier(shop, actor, user_id)
-    user.is_disabled = not enabled
+    set_disabled(user, not enabled)
     audit.record(actor, "staff.enable" if enabled else "staff.disable", user, now=now, shop_id=shop.id)
     db.session.commit()
     forget_tokens()

@@ -1,18 +1,19 @@
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_babel import gettext as _
 
 from baiye.api import API_PREFIX, doc, load
 from baiye.errors import DomainError
-from baiye.extensions import db, limiter
+from baiye.extensions import db
 
 from .schemas import LoginSchema, TokenSchema
 from .services import authenticate, issue_api_token
+from .throttle import login_limits
 
 bp = Blueprint("accounts_api", __name__, url_prefix=API_PREFIX)
 
 
 @bp.post("/auth/login")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@login_limits
 @doc(body=LoginSchema, response=TokenSchema, summary="Sign in and get a bearer token", auth=False)
 def login():
     data = load(LoginSchema())

@@ -168,6 +168,29 @@ def end_sessions(user):
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
+def sign_out(user):
+    """Sign the user out: every session, remember-me cookie and bearer token of theirs ends, on every node
+    (the session epoch lives in the database), so a copy of a cookie taken before is worth nothing."""
+    end_sessions(user)
+    db.session.commit()
+    forget_tokens()
+
+
+def set_password(user, password):
+    """Store a new password (checked by the caller); every session of the user ends (the caller commits, then
+    calls forget_tokens)."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def set_disabled(user, disabled):
+    """Disable an account, ending its sessions (so none comes back if it is enabled again), or enable it (the
+    caller commits, then calls forget_tokens)."""
+    user.is_disabled = disabled
+    if disabled:
+        end_sessions(user)
+
+
 def forget_tokens():
     """Drop every cached bearer token in this process: call after deleting tokens or disabling users."""
     token_cache.clear()

@@ -1,13 +1,14 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from baiye.extensions import db, limiter
+from baiye.extensions import db
 
 from .forms import LoginForm
-from .services import authenticate
+from .services import authenticate, sign_out
+from .throttle import login_limits
 
 bp = Blueprint("accounts", __name__)
 
@@ -41,7 +42,7 @@ def start_session(user, remember=False):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@login_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -60,6 +61,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sign_out(current_user)  # every session of the user ends, copies of this browser's cookies included
     session.clear()
     logout_user()  # after the clear: it marks the remember-me cookie for deletion
     flash(_("您已退出登录。"), "info")

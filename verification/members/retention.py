@@ -61,7 +61,8 @@ def purge_members(months, actor=None, now=None, dry_run=False):
     db.session.execute(delete(ActivationLink).where(ActivationLink.member_id.in_(ids)))
     user_ids = select(User.id).where(User.member_id.in_(ids)).scalar_subquery()
     db.session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids)))
-    db.session.execute(update(User).where(User.member_id.in_(ids)).values(is_disabled=True))
+    db.session.execute(update(User).where(User.member_id.in_(ids))  # their phones are signed out for good
+                       .values(is_disabled=True, session_epoch=User.session_epoch + 1))
     audit.record(actor, "member.purge", None, now=now, count=len(ids), months=months,
                  member_ids=ids[:1000])
     db.session.commit()
