@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from baiye import config as defaults
+from baiye.api import JSONProvider
 from baiye.extensions import babel, csrf, db, limiter, login_manager, migrate
 from baiye.validators import row_id_from_digits
 
@@ -44,7 +45,10 @@ def create_app(test_config=None):
 
 
 class App(Flask):
-    """Flask, with a shortcut in `ensure_sync`, which Flask calls for every hook and view of every request."""
+    """Flask, with a shortcut in `ensure_sync`, which Flask calls for every hook and view of every request, and
+    JSON loading that refuses bodies no route can take (baiye.api.JSONProvider)."""
+
+    json_provider_class = JSONProvider
 
     def ensure_sync(self, func):
         """A plain function or method is returned as it is, as Flask's own does, without going through

@@ -3,11 +3,12 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from baiye.clock import iso_utc
-from baiye.validators import MAX_ROW_ID, Text
+from baiye.validators import MAX_ROW_ID, Text, whole_characters
 
 from .tokens import card_last4
 
-CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
+CODE = fields.String(required=True, validate=[validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")),
+                                             whole_characters])
 
 
 class VerifySchema(Schema):
@@ -18,7 +19,8 @@ class RedeemSchema(Schema):
     code = CODE
     offer_id = fields.Integer(strict=True, required=True)
     bill = fields.Integer(strict=True, required=True)  # fen; range checked by the service (config ceiling)
-    idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    idempotency_key = fields.String(load_default=None, allow_none=True,
+                                    validate=[validate.Length(max=64), whole_characters])
 
 
 class VoidSchema(Schema):
