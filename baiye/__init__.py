@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from baiye import config as defaults
@@ -295,6 +296,18 @@ SECURITY_HEADERS = (
 
 
 def register_request_hooks(app):
+    @app.before_request
+    def refuse_streamed_excess():
+        # Werkzeug stops reading a body sent without a Content-Length (chunked) at MAX_CONTENT_LENGTH without a
+        # word, so an oversized one reached the views cut short. Read such a body here, before anything parses
+        # it: when it fills the limit and the server still has more, it is 413, as a sized one is up front.
+        req = request._get_current_object()
+        most = req.max_content_length
+        if (most is not None and req.content_length is None and req.environ.get("wsgi.input_terminated")
+                and "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+                and len(req.get_data(cache=True)) >= most and req.environ["wsgi.input"].read(1)):
+            raise RequestEntityTooLarge()
+
     @app.before_request
     def refuse_nul_characters():
         # No text a person types holds a NUL, and PostgreSQL cannot store one: refuse it up front.

@@ -314,3 +314,31 @@ def test_escaped_surrogate_pairs_are_ordinary_text(api, till):
     response = json_post(api.client, "/api/v1/verify", b'{"code": "\\ud83d\\ude00"}', api.as_(till.cashier).token)
     assert response.status_code == 200
     assert response.get_json()["valid"] is False
+
+
+# --- bodies sent without a Content-Length -----------------------------------------------------------------
+
+def chunked_post(client, path, body, content_type):
+    """A POST as a server hands on a `Transfer-Encoding: chunked` body: no Content-Length, the input terminated."""
+    return client.post(path, input_stream=io.BytesIO(body), content_type=content_type,
+                       headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/api/v1/auth/login", "application/json"), ("/api/v1/shops", "application/json"),
+    ("/login", "application/x-www-form-urlencoded"), ("/api/v1/members/import", "multipart/form-data; boundary=x"),
+])
+def test_a_chunked_body_past_the_limit_is_too_large_like_a_sized_one(client, path, content_type):
+    response = chunked_post(client, path, b"{" + b" " * 20_000_000 + b"}", content_type)
+    assert response.status_code == 413
+    if path.startswith("/api/"):
+        assert response.get_json()["error"]["code"] == "too_large"
+    assert db.session.query(Shop).count() == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(app, client, make):
+    make.coordinator(username="coord")
+    body = b'{"username": "coord", "password": "secret123"}'
+    app.config["MAX_CONTENT_LENGTH"] = len(body)  # exactly at the limit: the whole body, nothing past it
+    response = chunked_post(client, "/api/v1/auth/login", body, "application/json")
+    assert response.status_code == 200, response.get_json()
