@@ -260,3 +260,18 @@ def test_no_activation_link_for_a_member_without_a_valid_card(coord, make):
     credential = member.credentials[0]
     assert coord.post(f"/credentials/{credential.id}/revoke", json={"reason": "资格变更"}).status_code == 200
     assert_error(coord.post(f"/members/{member.id}/activation"), 409, "no_active_credential")
+
+
+def test_a_member_cannot_expire_in_year_9999(api, make):
+    from tests.factories import id_number_for
+
+    coordinator = api.as_(make.coordinator())
+    body = {"name": "张三", "category": "veteran", "id_number": id_number_for(901), "expires_on": "9999-12-31"}
+    error = assert_error(coordinator.post("/members", json=body), 422, "validation_error")
+    assert "2000" in error["fields"]["expires_on"][0]
+    member = make.member(id_number=id_number_for(902))
+    assert_error(coordinator.patch(f"/members/{member.id}", json={"expires_on": "9999-12-31"}), 422, "validation_error")
+    head = "name,category,id_number,phone,expires_on\n"
+    response = coordinator.post("/members/import", content_type="multipart/form-data", data={"file": (
+        io.BytesIO(f"{head}李四,veteran,{id_number_for(903)},,9999-12-31\n".encode()), "m.csv")})
+    assert "expires_on" in assert_error(response, 422, "invalid_rows")["rows"][0]["fields"]
