@@ -13,7 +13,9 @@ import verification.members.views
 import verification.till.api
 import verification.till.views
 from baiye import audit_views, core_views, database, languages, openapi, routing, security, sessions
-from baiye.accounts import api as accounts_api, views as accounts_views
+from baiye.accounts import api as accounts_api
+from baiye.accounts import views as accounts_views
+from baiye.api import JSONProvider
 from baiye.cli import register_commands
 from baiye.errors import register_errorhandlers
 from baiye.extensions import babel, csrf, db, limiter, migrate
@@ -45,7 +47,10 @@ def create_app(test_config=None):
 
 
 class App(Flask):
-    """Flask, with a shortcut in `ensure_sync`, which Flask calls for every hook and view of every request."""
+    """Flask, with a shortcut in `ensure_sync`, which Flask calls for every hook and view of every request, and
+    JSON loading that refuses bodies no route can take (baiye.api.JSONProvider)."""
+
+    json_provider_class = JSONProvider
 
     def ensure_sync(self, func):
         """A plain function or method is returned as it is, as Flask's own does, without going through

@@ -1,7 +1,9 @@
 """Plumbing shared by every JSON route: body loading, role checks, the OpenAPI registry."""
+import re
 from functools import wraps
 
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import EXCLUDE
@@ -10,6 +12,41 @@ from baiye.errors import DomainError, forbidden, wants_json
 from baiye.extensions import login_manager
 
 API_PREFIX = "/api/v1"
+
+
+# No body a route takes nests deeper than a few levels (a shop's owner inside the shop).
+MAX_JSON_DEPTH = 32
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \\ud800-\\udfff, in pairs or alone
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, loading only what a route can take. A body nested deeper than MAX_JSON_DEPTH (the parser
+    itself overflows the stack at about 1,000), or holding a lone surrogate (`"\\udc00"`: half of a character,
+    which no text holds and no database stores), is no JSON to us: ValueError, as for any malformed body, so
+    `request.get_json` answers it for every route (baiye.api.json_body: 400 malformed_body)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deep") from None
+        text = s.decode("latin-1") if isinstance(s, (bytes, bytearray)) else s  # only ASCII is looked at
+        if text.count("[") + text.count("{") > MAX_JSON_DEPTH and nesting(data) > MAX_JSON_DEPTH:
+            raise ValueError("JSON nested too deep")
+        if SURROGATE_ESCAPE.search(text):
+            self.dumps(data).encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
+        return data
+
+
+def nesting(data):
+    """How deeply lists and objects nest in loaded JSON (without recursion); stops counting past MAX_JSON_DEPTH."""
+    deepest, stack = 0, [(data, 1)]
+    while stack and deepest <= MAX_JSON_DEPTH:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def json_body():

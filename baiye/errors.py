@@ -87,8 +87,13 @@ def http_error_body(status):
     return error_body(code, message()), status
 
 
-def _html(status, message):
-    return render_template("errors/error.html", status=status, message=message), status
+def _html(status, message, headers=None):
+    return render_template("errors/error.html", status=status, message=message), status, headers or []
+
+
+def error_headers(err):
+    """The headers an HTTP error carries beside its body (Allow on a 405, Retry-After on a 429, ...)."""
+    return [(name, value) for name, value in err.get_headers() if name.lower() != "content-type"]
 
 
 HTTP_MESSAGES = {
@@ -123,12 +128,8 @@ def register_errorhandlers(app):
         if err.code == 400 and "CSRF" in (err.description or ""):
             code, message = "csrf_failed", (lambda: _("页面已过期，请刷新后重试。"))
         if wants_json():
-            response = jsonify(error_body(code, message()))
-            response.status_code = err.code
-            if err.code == 405 and getattr(err, "valid_methods", None):
-                response.headers["Allow"] = ", ".join(err.valid_methods)
-            return response
-        return _html(err.code, message())
+            return jsonify(error_body(code, message())), err.code, error_headers(err)
+        return _html(err.code, message(), error_headers(err))
 
     @app.errorhandler(Exception)
     def unexpected(err):

@@ -1,6 +1,7 @@
 """Checks and headers every request and response goes through, in Flask's own hooks (init_app)."""
 from flask import current_app, request, session
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from baiye.errors import DomainError
 from baiye.extensions import csrf
@@ -23,6 +24,18 @@ def json_holds_nul(data):
     """Whether a JSON body (bytes) holds a NUL character, which no text a person types holds and PostgreSQL
     cannot store. (A raw NUL byte is not valid JSON; an escaped one is refused here.)"""
     return b"\\u0000" in data
+
+
+def refuse_streamed_excess():
+    """Werkzeug stops reading a body sent without a Content-Length (chunked) at MAX_CONTENT_LENGTH without a
+    word, so an oversized one reached the views cut short. Read such a body here, before anything parses it:
+    when it fills the limit and the server still has more, it is 413, as a sized one is up front."""
+    req = request._get_current_object()
+    most = req.max_content_length
+    if (most is not None and req.content_length is None and req.environ.get("wsgi.input_terminated")
+            and "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+            and len(req.get_data(cache=True)) >= most and req.environ["wsgi.input"].read(1)):
+        raise RequestEntityTooLarge()
 
 
 def refuse_nul_characters():
@@ -65,6 +78,7 @@ def remember_language(response):
 
 
 def init_app(app):
+    app.before_request(refuse_streamed_excess)
     app.before_request(refuse_nul_characters)
     app.before_request(check_csrf)
     app.after_request(remember_language)

@@ -17,11 +17,15 @@ from baiye import audit
 from baiye.clock import utcnow
 from baiye.errors import DomainError, forbidden, not_found
 from baiye.extensions import db
+from baiye.images import decoded_bytes
 
 from .models import PhotoBlob, ShopPhoto
 
 FULL_SIDE = 2048
 THUMB_SIDE = 480
+# What a photo may take once decoded, in the mode it decodes to and in RGB at once (baiye.images): a 12-megapixel
+# PNG fits; a JPEG is decoded at a reduced scale first, so a phone's largest photo fits too.
+PHOTO_MAX_DECODED_BYTES = 100 * 1024 * 1024
 
 
 def can_upload(user, shop):
@@ -41,11 +45,11 @@ def _refuse(message, status=422):
 
 
 def _encode(image, side):
-    copy = image.copy()
-    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    """`image` made to fit `side` (in place) and encoded as JPEG: (the bytes, the size)."""
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    copy.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata
-    return out.getvalue(), copy.size
+    image.save(out, "JPEG", quality=85, optimize=True)  # no exif= argument: nothing of the original's metadata
+    return out.getvalue(), image.size
 
 
 def add_photo(shop, actor, upload, caption=None, now=None):
@@ -58,6 +62,7 @@ def add_photo(shop, actor, upload, caption=None, now=None):
     if len(data) > current_app.config.get("PHOTO_MAX_BYTES", 8 * 1024 * 1024):
         raise _refuse(_("照片太大，请上传不超过 8 MB 的图片。"), 413)
     max_pixels = current_app.config.get("PHOTO_MAX_PIXELS", 40_000_000)
+    max_decoded = current_app.config.get("PHOTO_MAX_DECODED_BYTES", PHOTO_MAX_DECODED_BYTES)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             width, height = probe.size
@@ -65,15 +70,19 @@ def add_photo(shop, actor, upload, caption=None, now=None):
                 raise _refuse(_("照片像素太多（超过 %(n)d 万像素），请缩小后再上传。", n=max_pixels // 10000), 413)
             if probe.format not in ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO"):
                 raise _refuse(_("只支持 JPG、PNG、WEBP 格式的照片。"))
+            probe.draft("RGB", (FULL_SIDE, FULL_SIDE))  # a JPEG decodes straight to (about) the size kept
+            if decoded_bytes(probe.size, probe.mode, "RGB") > max_decoded:
+                raise _refuse(_("照片解码后太大（%(w)d×%(h)d 像素），请缩小或另存为 JPG 后再上传。",
+                                w=width, h=height), 413)
             probe.load()
-            image = ImageOps.exif_transpose(probe)  # keep the photo upright, then the EXIF is left behind
-            image = image.convert("RGB")
+            image = probe.convert("RGB")
+        ImageOps.exif_transpose(image, in_place=True)  # keep the photo upright, then the EXIF is left behind
     except DomainError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         raise _refuse(_("无法识别的图片文件，请上传 JPG 或 PNG 照片。")) from None
+    thumb = _encode(image.copy(), THUMB_SIDE)[0]
     full, size = _encode(image, FULL_SIDE)
-    thumb = _encode(image, THUMB_SIDE)[0]
     photo = ShopPhoto(shop_id=shop.id, uploaded_by_id=actor.id, caption=caption, stored_name=secrets.token_hex(16),
                       width=size[0], height=size[1], size=len(full), created_at=now or utcnow())
     db.session.add(photo)

@@ -80,7 +80,7 @@ class OfferForm(FlaskForm):
     limit_per_member = IntegerField(_l("每人限用次数（不填则不限）"), validators=[Optional()])
     limit_period = SelectField(_l("限用周期"), choices=choices([
         ("day", _l("每天")), ("week", _l("每周")), ("month", _l("每月")), ("none", _l("活动期间"))]), default="day")
-    starts_on = DateField(_l("开始日期"))
+    starts_on = DateField(_l("开始日期（不填则从今天起）"), validators=[Optional()])
     ends_on = DateField(_l("结束日期（可选）"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
@@ -120,7 +120,7 @@ class OfferForm(FlaskForm):
                 self.amount.errors = list(self.amount.errors) + [str(_l("立减金额必须大于0。"))]
         else:
             value = self.worth.fen
-        return {
+        data = {
             "title": (self.title.data or "").strip(),
             "description": (self.description.data or "").strip() or None,
             "kind": self.kind.data,
@@ -129,9 +129,11 @@ class OfferForm(FlaskForm):
             "categories": self.categories.data or [],
             "limit_per_member": self.limit_per_member.data,
             "limit_period": self.limit_period.data if self.limit_per_member.data else "none",
-            "starts_on": self.starts_on.data.isoformat() if self.starts_on.data else None,
             "ends_on": self.ends_on.data.isoformat() if self.ends_on.data else None,
         }
+        if self.starts_on.data:  # left blank: a new offer starts today, an edited one keeps its first day
+            data["starts_on"] = self.starts_on.data.isoformat()
+        return data
 
 
 def zhe_to_percent(text):

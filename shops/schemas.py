@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from baiye import lists
 from baiye.accounts.services import password_problems
-from baiye.validators import Text, check_licence, check_phone
+from baiye.validators import DAY_IN_RANGE, Text, check_licence, check_phone
 
 from .models import LIMIT_PERIODS, OFFER_KINDS
 from .services import current_offers, offer_problems
@@ -94,8 +94,11 @@ class OfferInputSchema(Schema):
                                       validate=validate.Range(min=1, max=1000, error=_l("次数应在1–1000之间。")))
     limit_period = fields.String(load_default="none", validate=validate.OneOf(
         LIMIT_PERIODS, error=_l("限制周期应为每天、每周、每月或不限。")))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
+    starts_on = fields.Date(validate=DAY_IN_RANGE, metadata={
+        "description": "First day (YYYY-MM-DD, 2000-01-01 to 2099-12-31); left out when creating: today in the "
+                       "deployment's time zone"})
+    ends_on = fields.Date(load_default=None, allow_none=True, validate=DAY_IN_RANGE,
+                          metadata={"description": "Last day (YYYY-MM-DD, 2000-01-01 to 2099-12-31); null: no end"})
     is_active = fields.Boolean(load_default=True)
 
     @validates("categories")

@@ -152,8 +152,10 @@ def set_cashier_enabled(shop, actor, user_id, enabled, now=None):
 
 
 def create_offer(shop, actor, data, now=None):
+    """A new offer of the shop; one given no first day starts on the local day of `now`."""
+    now = now or utcnow()
     require_owner(actor, shop)
-    offer = Offer(shop=shop, **data)
+    offer = Offer(shop=shop, **{"starts_on": local_date(now), **data})
     db.session.add(offer)
     db.session.flush()
     audit.record(actor, "offer.create", offer, now=now, shop_id=shop.id)

@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from baiye.clock import local_date, utcnow
-from verification import tokens
+from verification.till.credentials import resolve_code
 from verification.members import services
 
 from ..factories import id_number_for
@@ -45,7 +45,7 @@ def test_activate_and_see_the_code_rotate(live_server, page, tmp_path):
     first = decode(page)
     assert first and first.startswith(live_server + "/v/")
     with app.test_request_context():
-        assert tokens.resolve_code(first, utcnow()).member_id == member_id
+        assert resolve_code(first, utcnow()).member_id == member_id
     page.screenshot(path=str(tmp_path / "me.png"), full_page=True)
 
     # after the window the page has fetched a new code by itself
@@ -55,7 +55,7 @@ def test_activate_and_see_the_code_rotate(live_server, page, tmp_path):
         second = decode(page) or first
     assert second != first
     with app.test_request_context():
-        assert tokens.resolve_code(second, utcnow()).member_id == member_id
+        assert resolve_code(second, utcnow()).member_id == member_id
     countdown = page.locator("#countdown").inner_text()  # read once: it changes between two reads
     assert "秒后自动更新" in countdown or "正在更新" in countdown
 

@@ -261,3 +261,84 @@ def test_import_takes_dates_in_full_width_digits(api, make):
     response = upload(api, make, (HEAD + f"张三,veteran,{id_number_for(1)},13900139000,２０９８/１２/３１\n").encode(),
                       "m.csv")
     assert response.status_code == 200, response.get_json()
+
+
+# --- JSON bodies: refused once, for every route ------------------------------------------------------------
+
+DEEP = b'{"code": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+LONE_SURROGATE = b'{"code": "\\udc00", "username": "\\udc00", "password": "x", "name": "\\udc00"}'
+SURROGATE_KEY = b'{"\\ud800x": 1}'
+
+
+def json_post(client, path, body, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(path, data=body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.parametrize("body", [DEEP, LONE_SURROGATE, SURROGATE_KEY], ids=["deep", "surrogate", "surrogate-key"])
+@pytest.mark.parametrize("path, who", [
+    ("/api/v1/auth/login", None), ("/api/v1/shops", None), ("/api/v1/verify", "cashier"),
+    ("/api/v1/redemptions", "cashier"), ("/api/v1/members", "coordinator"),
+])
+def test_a_json_body_nested_too_deep_or_with_a_lone_surrogate_is_malformed(client, till, make, caplog, body, path,
+                                                                          who):
+    from baiye.accounts.services import issue_api_token
+
+    user = {"cashier": till.cashier, "coordinator": make.coordinator() if who == "coordinator" else None}.get(who)
+    token = issue_api_token(user) if user else None
+    db.session.commit()
+    counts = [db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
+              for table in ("shop", "member", "redemption")]
+    response = json_post(client, path, body, token)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == "malformed_body"
+    assert counts == [db.session.execute(db.text(f"SELECT count(*) FROM {table}")).scalar()
+                      for table in ("shop", "member", "redemption")]
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_lone_surrogate_in_a_redemptions_key_changes_nothing(client, till, caplog):
+    from baiye.accounts.services import issue_api_token
+
+    token = issue_api_token(till.cashier)
+    db.session.commit()
+    body = f'{{"code": "{till.card.card_no}", "offer_id": {till.offer.id}, "bill": 1000, "idempotency_key": "k\\udc00"}}'
+    response = json_post(client, "/api/v1/redemptions", body.encode(), token)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_body"
+    assert db.session.execute(db.text("SELECT count(*) FROM redemption")).scalar() == 0
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_escaped_surrogate_pairs_are_ordinary_text(api, till):
+    """An emoji written as a JSON surrogate pair is one character, not a lone surrogate."""
+    response = json_post(api.client, "/api/v1/verify", b'{"code": "\\ud83d\\ude00"}', api.as_(till.cashier).token)
+    assert response.status_code == 200
+    assert response.get_json()["valid"] is False
+
+
+# --- bodies sent without a Content-Length -----------------------------------------------------------------
+
+def chunked_post(client, path, body, content_type):
+    """A POST as a server hands on a `Transfer-Encoding: chunked` body: no Content-Length, the input terminated."""
+    return client.post(path, input_stream=io.BytesIO(body), content_type=content_type,
+                       headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/api/v1/auth/login", "application/json"), ("/api/v1/shops", "application/json"),
+    ("/login", "application/x-www-form-urlencoded"), ("/api/v1/members/import", "multipart/form-data; boundary=x"),
+])
+def test_a_chunked_body_past_the_limit_is_too_large_like_a_sized_one(client, path, content_type):
+    response = chunked_post(client, path, b"{" + b" " * 20_000_000 + b"}", content_type)
+    assert response.status_code == 413
+    if path.startswith("/api/"):
+        assert response.get_json()["error"]["code"] == "too_large"
+    assert db.session.query(Shop).count() == 0
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(app, client, make):
+    make.coordinator(username="coord")
+    body = b'{"username": "coord", "password": "secret123"}'
+    app.config["MAX_CONTENT_LENGTH"] = len(body)  # exactly at the limit: the whole body, nothing past it
+    response = chunked_post(client, "/api/v1/auth/login", body, "application/json")
+    assert response.status_code == 200, response.get_json()

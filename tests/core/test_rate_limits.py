@@ -209,3 +209,38 @@ def account_key_of_json(app, username):
 
     with app.test_request_context("/api/v1/auth/login", method="POST", json={"username": username}):
         return account_key()
+
+
+def assert_rate_limit_headers(response, limit):
+    """A 429 says when to come back (Retry-After, in seconds) and, as RATELIMIT_HEADERS_ENABLED promises, which
+    limit was reached (X-RateLimit-Limit, -Remaining, -Reset)."""
+    import time
+
+    assert response.status_code == 429
+    retry_after = int(response.headers["Retry-After"])
+    assert 0 < retry_after <= 60
+    assert response.headers["X-RateLimit-Limit"] == str(limit)
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(response.headers["X-RateLimit-Reset"]) - time.time() <= 61
+
+
+def test_a_429_says_when_to_come_back(api, client, make):
+    make.coordinator(username="coord")
+    for _ in range(3):
+        api.post("/auth/login", json={"username": "coord", "password": "wrong"})
+    assert_rate_limit_headers(api.post("/auth/login", json={"username": "coord", "password": "wrong"}), 3)
+    for _ in range(3):
+        client.post("/login", data={"username": "coord", "password": "wrong"})
+    assert_rate_limit_headers(client.post("/login", data={"username": "coord", "password": "wrong"}), 3)
+
+
+def test_the_tills_429_says_when_to_come_back(app, api, client, make):
+    from tests.verification.helpers import make_member
+
+    app.config["RATELIMIT_VERIFY"] = "2 per minute"
+    app.config["TILL_LANE"] = False  # Flask's pipeline: the till's lane (being removed) answers 429 with no headers
+    caller = api.as_(make.cashier(make.shop()))
+    body = {"code": make_member().card_no}
+    assert [caller.post("/verify", json=body).status_code for _ in range(2)] == [200, 200]
+    assert_rate_limit_headers(caller.post("/verify", json=body), 2)
+    assert_rate_limit_headers(client.get("/v/not-a-token"), 2)  # the scan page shares the address's count

@@ -259,3 +259,40 @@ def test_trend_chart_keeps_its_last_label_inside(app):
     labels = re.findall(r'<text x="([\d.]+)" y="188" text-anchor="(\w+)" class="axis">([^<]+)</text>', svg)
     assert labels and all(float(x) <= 474 for x, _anchor, _text in labels)
     assert labels[-1][1] == "end" and labels[0][1] == "middle"
+
+
+def one_bit_png(width=6000, height=6600):
+    """A few KB of 1-bit PNG that decodes to width × height pixels (Pillow holds a byte a pixel, four once RGB)."""
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_a_small_file_that_decodes_to_hundreds_of_megabytes_is_refused(api, make, uploads, caplog):
+    from ..conftest import assert_error
+
+    shop = make.shop()
+    content = one_bit_png()
+    assert len(content) < 10_000 and 6000 * 6600 < 40_000_000  # under both the byte and the pixel limits
+    error = assert_error(api.as_(shop.owner).post(f"/shops/{shop.id}/photos", data={"file": (io.BytesIO(content),
+                                                                                               "a.png")},
+                                                  content_type="multipart/form-data"), 413, "too_large")
+    assert "file" in error["fields"]
+    assert db.session.query(ShopPhoto).count() == 0
+    assert not [record for record in caplog.records if record.exc_info]
+
+
+def test_a_photo_taken_sideways_is_stored_upright(api, make, uploads):
+    """The EXIF orientation is applied before the metadata is dropped (a 40×20 picture rotated a quarter turn)."""
+    image = Image.new("RGB", (40, 20), "white")
+    exif = image.getexif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    shop = make.shop()
+    response = api.as_(shop.owner).post(f"/shops/{shop.id}/photos", data={"file": (io.BytesIO(out.getvalue()),
+                                                                                    "a.jpg")},
+                                        content_type="multipart/form-data")
+    assert response.status_code == 201
+    assert (db.session.get(ShopPhoto, response.get_json()["id"]).width,
+            db.session.get(ShopPhoto, response.get_json()["id"]).height) == (20, 40)

@@ -1,4 +1,6 @@
 """Shops and offers through the JSON API, as API.md says."""
+import pytest
+
 from baiye.audit import AuditEntry
 from baiye.extensions import db
 from shops.models import Offer, Shop
@@ -284,3 +286,50 @@ def test_an_approved_shop_cannot_rename_itself_or_change_its_licence(api, make):
     assert owner.patch(f"/shops/{shop.id}", json={"name": shop.name, "phone": "13900139000"}).status_code == 200
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).status == "approved"
+
+
+# --- dates stay in a sane window; an offer left without a start starts today ----------------------------------
+
+@pytest.mark.parametrize("dates, field", [
+    ({"starts_on": "0001-01-01"}, "starts_on"), ({"starts_on": "2026-01-01", "ends_on": "9999-12-31"}, "ends_on"),
+    ({"starts_on": "1999-12-31"}, "starts_on"), ({"starts_on": "2026-01-01", "ends_on": "2100-01-01"}, "ends_on"),
+])
+def test_offer_dates_out_of_range_are_refused(api, make, dates, field):
+    shop = make.shop()
+    owner = api.as_(shop.owner)
+    error = assert_error(owner.post(f"/shops/{shop.id}/offers", json={"title": "老兵专享", "kind": "gift", **dates}),
+                         422, "validation_error")
+    assert "2000" in error["fields"][field][0]
+    offer = make.offer(shop)
+    assert_error(owner.patch(f"/offers/{offer.id}", json=dates), 422, "validation_error")
+    db.session.expire_all()
+    assert db.session.query(Offer).count() == 1 and db.session.get(Offer, offer.id).ends_on is None
+
+
+def test_an_offer_left_without_a_start_starts_today(api, make):
+    from baiye.clock import local_date, utcnow
+
+    shop = make.shop()
+    before = local_date(utcnow())
+    response = api.as_(shop.owner).post(f"/shops/{shop.id}/offers", json={"title": "老兵专享", "kind": "gift"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["starts_on"] in {before.isoformat(), local_date(utcnow()).isoformat()}
+
+
+def test_the_service_starts_an_offer_on_the_day_of_now(app, make):
+    from datetime import date, datetime
+
+    from shops.services import create_offer
+
+    shop = make.shop()
+    with app.test_request_context():
+        # 2026-03-01 16:30 UTC is already 2 March in Asia/Shanghai
+        offer = create_offer(shop, shop.owner, {"title": "老兵专享", "kind": "gift"}, now=datetime(2026, 3, 1, 16, 30))
+    assert offer.starts_on == date(2026, 3, 2)
+
+
+def test_the_document_says_a_start_left_out_is_today(api):
+    schema = api.get("/openapi.json").get_json()["components"]["schemas"]
+    offer_input = next(s for name, s in schema.items() if name.startswith("OfferInput"))
+    assert "starts_on" not in offer_input.get("required", [])
+    assert "today" in offer_input["properties"]["starts_on"]["description"]

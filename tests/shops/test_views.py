@@ -300,3 +300,18 @@ def test_owner_sets_a_forgotten_cashier_password(client, make, api):
     assert ok.status_code == 200 and ok.get_json()["username"] == cashier.username
     assert api.as_(shop.owner).post(f"/shops/{shop.id}/staff/{shop.owner.id}/password",
                                     json={"password": "another2026"}).status_code == 404
+
+
+def test_offer_form_refuses_dates_out_of_range_and_starts_today_when_left_blank(client, make):
+    from baiye.clock import local_date, utcnow
+
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    form = {"title": "老兵专享", "kind": "percent_off", "zhe": "9"}
+    for dates in ({"starts_on": "0001-01-01"}, {"starts_on": "2026-01-01", "ends_on": "9999-12-31"}):
+        response = client.post("/shop/offers/new", data={**form, **dates})
+        assert response.status_code == 422 and "2000" in response.get_data(as_text=True)
+    assert db.session.query(Offer).count() == 0
+    before = local_date(utcnow())
+    assert client.post("/shop/offers/new", data={**form, "starts_on": ""}).status_code == 302
+    assert db.session.query(Offer).one().starts_on in {before, local_date(utcnow())}

@@ -2,13 +2,14 @@
 import csv
 import io
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from baiye.errors import invalid
+from baiye.errors import DomainError, invalid
 
-from .services import category_names
+from .services import MAX_IMPORT_ROWS, category_names
 
 COLUMNS = ("name", "category", "id_number", "phone", "expires_on")
 OPTIONAL = ("phone", "station")
@@ -21,34 +22,48 @@ ALIASES = {
 }
 
 
+# What an XLSX of MAX_IMPORT_ROWS members unpacks to is a few MB; a file that unpacks to more is no member list
+# (a zip bomb inflates to gigabytes), and is refused before openpyxl opens it.
+XLSX_MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+MAX_COLUMNS = 64  # the header is looked for in this many columns; a sheet declared wider is refused
+HEADER_ROWS = 100  # the header is the first row with text, within this many rows
+
+
 def read_rows(filename, content):
     """[(row_number, {column: text})] from a CSV or XLSX file; row 1 is the header.
 
-    Unreadable files and missing columns are a 422 on the `file` field.
+    Unreadable files and missing columns are a 422 on the `file` field; a file of more than MAX_IMPORT_ROWS
+    rows is a 413, decided as soon as the row past the cap is read.
     """
     if not content:
         raise invalid({"file": [_("请选择要导入的文件。")]})
     name = (filename or "").lower()
     if content[:2] == b"PK" or name.endswith(".xlsx"):
-        table = _xlsx(content)
+        reader = _xlsx
     elif name.endswith((".csv", ".txt")) or not name:
-        table = _csv(content)
+        reader = _csv
     else:
         raise invalid({"file": [_("只支持 CSV 或 XLSX（Excel）文件。")]})
     try:
-        return _records(table)
+        with reader(content) as (header, body):
+            return _records(header, body)
     except UNREADABLE:  # the parsers read lazily: a damaged sheet or an oversized CSV field shows up here
         raise invalid({"file": [_("无法读取该文件的内容，请在 Excel 中另存为 .xlsx 或 UTF-8 编码的 CSV 后重试。")]}) from None
 
 
 # What a damaged or hostile file makes csv and openpyxl raise while its rows are read (an XML error is a
-# SyntaxError); not DomainError, which carries the header's own message.
+# SyntaxError; defusedxml's refusal of an entity is a ValueError); not DomainError, which carries its own message.
 UNREADABLE = (csv.Error, ValueError, IndexError, KeyError, TypeError, SyntaxError, EOFError, OSError,
               zipfile.BadZipFile)
 
 
-def _records(table):
-    header, body = _header(table)
+def too_many_rows():
+    message = _("一次最多导入 %(n)d 行，请分批导入。", n=MAX_IMPORT_ROWS)
+    return DomainError("too_large", message, 413, fields={"file": [message]})
+
+
+def _records(header, body):
+    """The rows of `body` under `header` ({index: column}); blank rows are skipped; past MAX_IMPORT_ROWS: 413."""
     categories = category_names()
     rows = []
     for number, cells in body:
@@ -58,12 +73,15 @@ def _records(table):
             record[column] = _cell_text(column, value)
         if not any(record.values()):
             continue  # blank lines at the end of a sheet
+        if len(rows) == MAX_IMPORT_ROWS:
+            raise too_many_rows()
         category = (record.get("category") or "").strip()
         record["category"] = categories.get(category, category)
         rows.append((number, {k: v for k, v in record.items() if v is not None or k not in OPTIONAL}))
     return rows
 
 
+@contextmanager
 def _csv(content):
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
@@ -77,21 +95,50 @@ def _csv(content):
         dialect = csv.Sniffer().sniff(text[:2048], delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel
-    return ((number, row) for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), 1))
+    table = enumerate(csv.reader(io.StringIO(text, newline=""), dialect), 1)
+    number, header = _header(table)
+    yield header, table
 
 
+@contextmanager
 def _xlsx(content):
+    """The header and the rows of the first sheet, streamed (openpyxl read-only), only the columns the import
+    needs. An archive that unpacks to more than XLSX_MAX_UNPACKED_BYTES, or a sheet declared wider than
+    MAX_COLUMNS or longer than the cap, is refused before any row is read."""
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
         raise invalid({"file": [_("无法读取该 Excel 文件，请另存为 .xlsx 或 CSV 后重试。")]}) from None
-    sheet = book.worksheets[0]
-    return ((number, list(row)) for number, row in enumerate(sheet.iter_rows(values_only=True), 1))
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        message = _("该 Excel 文件解压后超过 %(n)d MB，不像一份优待对象名单。请只保留名单的列和行后重试。",
+                    n=XLSX_MAX_UNPACKED_BYTES // (1024 * 1024))
+        raise DomainError("too_large", message, 413, fields={"file": [message]})
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, SyntaxError):
+        raise invalid({"file": [_("无法读取该 Excel 文件，请另存为 .xlsx 或 CSV 后重试。")]}) from None
+    try:
+        sheet = book.worksheets[0]
+        # The size the sheet declares (<dimension>; absent in some files, which are then held to the cap as
+        # they are read): a list of members is a few columns wide and at most the cap long.
+        if (sheet.max_column or 0) > MAX_COLUMNS:
+            message = _("表格有 %(n)d 列，不像一份优待对象名单。请只保留名单所需的列后重试。", n=sheet.max_column)
+            raise invalid({"file": [message]}, message)
+        if (sheet.max_row or 0) > MAX_IMPORT_ROWS + HEADER_ROWS:
+            raise too_many_rows()
+        number, header = _header(enumerate(
+            sheet.iter_rows(max_row=HEADER_ROWS, max_col=MAX_COLUMNS, values_only=True), 1))
+        body = sheet.iter_rows(min_row=number + 1, max_col=max(header) + 1, values_only=True)
+        yield header, enumerate(body, number + 1)
+    finally:
+        book.close()
 
 
 def _header(table):
+    """(its row number, {column index: column}) of the first row with text; the rest of `table` is the body."""
     for number, cells in table:
         names = [str(c or "").strip().lstrip("\ufeff") for c in cells]
         if not any(names):
@@ -105,7 +152,7 @@ def _header(table):
         if missing:
             raise invalid({"file": [_("第 %(row)d 行的表头缺少列：%(cols)s。应有：%(all)s",
                                       row=number, cols=", ".join(missing), all=", ".join(COLUMNS))]})
-        return header, table
+        return number, header
     raise invalid({"file": [_("文件是空的。")]})
 
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from baiye import lists
 from baiye.clock import iso_utc, local_date, utcnow
-from baiye.validators import Text, check_phone
+from baiye.validators import DAY_IN_RANGE, Text, check_phone
 
 from .. import tokens
 
@@ -32,7 +32,7 @@ class MemberInputSchema(Schema):
     category = fields.String(required=True, validate=check_category)
     id_number = fields.String(required=True, load_only=True, validate=check_id_number)
     phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
-    expires_on = fields.Date(required=True, validate=check_not_past)
+    expires_on = fields.Date(required=True, validate=[check_not_past, DAY_IN_RANGE])
     station = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
     @pre_load

@@ -1,7 +1,9 @@
 """JSON routes for scanning and redemptions (API.md "Scanning and redemptions")."""
+import time
 from functools import lru_cache, wraps
 
 from flask import Blueprint, current_app, request
+from flask_limiter import HeaderNames
 from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
@@ -23,20 +25,42 @@ def parsed_limits(text):
     return tuple(parse_many(text))
 
 
-def within_verify_limits(user, remote_addr):
+def exhausted_verify_limit(user, remote_addr):
     """Count a scan against RATELIMIT_VERIFY for the caller (per signed-in user: card numbers must not be
     guessable by one account; an anonymous caller by address) and for the address (`remote_addr`, as
-    Flask-Limiter's get_remote_address reads it); False when over any of them. Counted with Flask-Limiter's
-    own strategy and storage (RATELIMIT_STORAGE_URI); every counter is hit, as Flask-Limiter does."""
+    Flask-Limiter's get_remote_address reads it). Counted with Flask-Limiter's own strategy and storage
+    (RATELIMIT_STORAGE_URI); every counter is hit, as Flask-Limiter does. None when within all of them, else
+    (the limit, its window stats) of the exhausted one that frees up last: the caller waits for that one."""
     if not limiter.enabled:
-        return True
+        return None
     address = remote_addr or "127.0.0.1"  # get_remote_address's own fallback
     user_key = f"user:{user.id}" if user.is_authenticated else f"addr:{address}"
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     keys = (("verify-user", user_key), ("verify-address", address))
-    allowed = [limiter.limiter.hit(limit, prefix, scope, key)
+    counted = [(limit, (prefix, scope, key), limiter.limiter.hit(limit, prefix, scope, key))
                for limit in parsed_limits(current_app.config["RATELIMIT_VERIFY"]) for scope, key in keys]
-    return all(allowed)
+    exhausted = [(limit, limiter.limiter.get_window_stats(limit, *identifiers))
+                 for limit, identifiers, allowed in counted if not allowed]
+    return max(exhausted, key=lambda item: item[1].reset_time) if exhausted else None
+
+
+class VerifyLimitReached(TooManyRequests):
+    """429 for a scan over RATELIMIT_VERIFY, with the headers Flask-Limiter gives the 429s of the limits it
+    counts itself: Retry-After, and X-RateLimit-Limit, -Remaining and -Reset when RATELIMIT_HEADERS_ENABLED
+    (under the names RATELIMIT_HEADER_* give them). baiye.errors passes an HTTP error's headers on."""
+
+    def __init__(self, limit, stats, now):
+        reset_at = int(stats.reset_time + 1)  # as Flask-Limiter's RequestLimit.reset_at
+        super().__init__(retry_after=max(1, int(reset_at - now)))  # as Flask-Limiter's
+        config = current_app.config
+        self.limit_headers = [
+            (config.get(f"RATELIMIT_HEADER_{name.name}", name.value), str(value))
+            for name, value in ((HeaderNames.LIMIT, limit.amount), (HeaderNames.REMAINING, stats.remaining),
+                                (HeaderNames.RESET, reset_at))
+        ] if config.get("RATELIMIT_HEADERS_ENABLED") else []
+
+    def get_headers(self, environ=None, scope=None):
+        return super().get_headers(environ, scope) + self.limit_headers
 
 
 def verify_limits(view):
@@ -47,8 +71,9 @@ def verify_limits(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not within_verify_limits(caller(), request.remote_addr):
-            raise TooManyRequests()
+        exhausted = exhausted_verify_limit(caller(), request.remote_addr)
+        if exhausted is not None:
+            raise VerifyLimitReached(*exhausted, now=time.time())
         return view(*args, **kwargs)
 
     return wrapped

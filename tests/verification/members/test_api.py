@@ -12,6 +12,7 @@ from baiye.errors import DomainError
 from baiye.extensions import db
 from verification.members.models import ActivationLink, Credential, Member
 from verification import tokens
+from verification.till.credentials import resolve_code
 
 from ...conftest import assert_error
 from ...factories import id_number_for
@@ -91,7 +92,7 @@ def test_reissue_revokes_the_old_credential(app, coord, make):
     card = coord.get(f"/credentials/{old.id}/card").get_json()
     assert card["status"] == "revoked"
     with app.test_request_context(), pytest.raises(DomainError) as caught:
-        tokens.resolve_code(old_token, utcnow())
+        resolve_code(old_token, utcnow())
     assert caught.value.extra["reason"] == "revoked"
     assert "credential.reissue" in actions()
 
@@ -149,7 +150,7 @@ def test_me_code_for_the_member(coord, api, app):
     data = member_api.get("/me/code").get_json()
     assert set(data) >= {"qr_url", "expires_at", "refresh_at"}
     assert data["expires_at"].endswith("Z") and data["refresh_at"] < data["expires_at"]
-    credential = tokens.resolve_code(data["qr_url"], utcnow())
+    credential = resolve_code(data["qr_url"], utcnow())
     assert credential.member_id == created["id"]
     assert data["qr_url"] != tokens.code_url(tokens.card_token(credential))  # a phone code, not the card code
     # revoked: the member is told, not given a code
@@ -171,7 +172,7 @@ def test_card_json_and_images_decode_to_the_reported_url(coord, make):
         assert [r.text for r in found] == [card["qr_url"]]
     svg = coord.get(f"/credentials/{credential.id}/qr.svg")
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
-    assert tokens.resolve_code(card["qr_url"], utcnow()).id == credential.id
+    assert resolve_code(card["qr_url"], utcnow()).id == credential.id
 
 
 def test_card_image_is_rendered_once(coord, make):
@@ -252,7 +253,7 @@ def test_update_member_extends_expiry(coord, make, app):
     entry = db.session.query(AuditEntry).filter_by(action="member.update").one()
     assert entry.detail["fields"] == ["expires_on", "phone"]
     with app.test_request_context():  # the card keeps working, now until the new date
-        assert tokens.resolve_code(token, utcnow() + timedelta(days=800)).member_id == member.id
+        assert resolve_code(token, utcnow() + timedelta(days=800)).member_id == member.id
 
 
 def test_no_activation_link_for_a_member_without_a_valid_card(coord, make):
@@ -260,3 +261,18 @@ def test_no_activation_link_for_a_member_without_a_valid_card(coord, make):
     credential = member.credentials[0]
     assert coord.post(f"/credentials/{credential.id}/revoke", json={"reason": "资格变更"}).status_code == 200
     assert_error(coord.post(f"/members/{member.id}/activation"), 409, "no_active_credential")
+
+
+def test_a_member_cannot_expire_in_year_9999(api, make):
+    from tests.factories import id_number_for
+
+    coordinator = api.as_(make.coordinator())
+    body = {"name": "张三", "category": "veteran", "id_number": id_number_for(901), "expires_on": "9999-12-31"}
+    error = assert_error(coordinator.post("/members", json=body), 422, "validation_error")
+    assert "2000" in error["fields"]["expires_on"][0]
+    member = make.member(id_number=id_number_for(902))
+    assert_error(coordinator.patch(f"/members/{member.id}", json={"expires_on": "9999-12-31"}), 422, "validation_error")
+    head = "name,category,id_number,phone,expires_on\n"
+    response = coordinator.post("/members/import", content_type="multipart/form-data", data={"file": (
+        io.BytesIO(f"{head}李四,veteran,{id_number_for(903)},,9999-12-31\n".encode()), "m.csv")})
+    assert "expires_on" in assert_error(response, 422, "invalid_rows")["rows"][0]["fields"]

@@ -10,6 +10,7 @@ from PIL import Image
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 from verification import tokens
+from verification.till.credentials import resolve_code
 from verification.members.models import ActivationLink, Credential, Member
 
 from ...factories import id_number_for
@@ -165,7 +166,7 @@ def test_activation_page_get_changes_nothing_post_signs_in(client, coordinator):
     image = re.search(r'<img class="member-card-image" src="([^"]+)"', card_page).group(1)
     assert client.get(image).mimetype == "image/png" and "长按图片可保存" in card_page and 'href="/me"' in card_page
     code = client.get("/api/v1/me/code").get_json()
-    assert tokens.resolve_code(code["qr_url"], utcnow()).member.name == "王建国"
+    assert resolve_code(code["qr_url"], utcnow()).member.name == "王建国"
     # used: the page says so and does not sign anyone in
     other = client.application.test_client()
     used = other.get(path)

@@ -58,7 +58,8 @@ def test_purge_clears_personal_data_and_keeps_totals(app, make, today):
 
 
 def test_purged_member_can_enrol_again_and_old_code_fails(app, make, today):
-    from verification.tokens import card_token, code_url, resolve_code
+    from verification.till.credentials import resolve_code
+    from verification.tokens import card_token, code_url
     from baiye.errors import DomainError
     import pytest
 

@@ -205,3 +205,16 @@ def test_base_nav_links_to_scanner(client, till):
     sign_in(client, till.cashier)
     page = text(client.get("/shop"))
     assert 'href="/scan"' in page and 'href="/shop/today"' in page
+
+
+def test_a_small_image_that_decodes_to_hundreds_of_megabytes_is_refused(client, till, caplog):
+    from PIL import Image
+
+    content = io.BytesIO()
+    Image.new("1", (6000, 6600)).save(content, format="PNG", optimize=True)  # a few KB
+    sign_in(client, till.cashier)
+    for path, field in (("/scan/decode", "image"), ("/scan/photo", "photo")):
+        content.seek(0)
+        response = client.post(path, data={field: (io.BytesIO(content.getvalue()), "qr.png")})
+        assert response.status_code == 413, (path, response.status_code)
+    assert not [record for record in caplog.records if record.exc_info]
