@@ -1,8 +1,5 @@
 """百业千店: the support-the-military merchant discount network."""
-from inspect import CO_COROUTINE
 from pathlib import Path
-
-from flask import Flask
 
 import reports.api
 import reports.views
@@ -10,18 +7,18 @@ import shops.api
 import shops.views
 import verification.members.api
 import verification.members.views
-import verification.till.api
 import verification.till.views
 from baiye import audit_views, core_views, database, languages, openapi, routing, security, sessions
 from baiye.accounts import api as accounts_api
 from baiye.accounts import views as accounts_views
-from baiye.api import JSONProvider
+from baiye.application import App
 from baiye.cli import register_commands
 from baiye.errors import register_errorhandlers
 from baiye.extensions import babel, csrf, db, limiter, migrate
 from baiye.formatting import register_template_helpers
 from baiye.settings import load_config
 from reports.rollups import connect_receivers
+from verification.till.app import mount as mount_till
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,23 +40,8 @@ def create_app(test_config=None):
     register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
+    mount_till(app)  # last: the till's own app takes the main app's settings as they now are
     return app
-
-
-class App(Flask):
-    """Flask, with a shortcut in `ensure_sync`, which Flask calls for every hook and view of every request, and
-    JSON loading that refuses bodies no route can take (baiye.api.JSONProvider)."""
-
-    json_provider_class = JSONProvider
-
-    def ensure_sync(self, func):
-        """A plain function or method is returned as it is, as Flask's own does, without going through
-        `inspect.iscoroutinefunction` (which unwraps methods and partials first); anything else (an async
-        function, a partial) goes to Flask's."""
-        code = getattr(func, "__code__", None)
-        if code is not None and not code.co_flags & CO_COROUTINE:
-            return func
-        return super().ensure_sync(func)
 
 
 def register_extensions(app):
@@ -72,6 +54,7 @@ def register_extensions(app):
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=languages.select_locale)
+    app.after_request(languages.remember_language)
     limiter.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
@@ -79,6 +62,6 @@ def register_extensions(app):
 
 def register_blueprints(app):
     for area in (core_views, openapi, audit_views, accounts_views, accounts_api, shops.views, shops.api,
-                 verification.members.views, verification.members.api, verification.till.views,
-                 verification.till.api, reports.views, reports.api):
+                 verification.members.views, verification.members.api, verification.till.views, reports.views,
+                 reports.api):
         app.register_blueprint(area.bp)

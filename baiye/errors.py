@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from baiye.extensions import db
 from baiye.messages import localise
+from baiye.routing import site_path
 
 # The status each stable code answers with (API.md). Codes not listed are 409.
 STATUS = {
@@ -57,7 +58,8 @@ def invalid(fields, message=None):
 
 
 def wants_json():
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    path = site_path()
+    return path.startswith("/api/") or path == "/healthz"
 
 
 def error_body(code, message, fields=None, **extra):
@@ -133,7 +135,7 @@ def register_errorhandlers(app):
 
     @app.errorhandler(Exception)
     def unexpected(err):
-        body, status = internal_error_body(request.method, request.path)
+        body, status = internal_error_body(request.method, site_path())
         if wants_json():
             return jsonify(body), status
         return _html(status, body["error"]["message"])

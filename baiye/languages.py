@@ -17,3 +17,11 @@ def select_locale():
 def prefers_english(accept_languages):
     """Whether a browser's Accept-Language (werkzeug's LanguageAccept) puts English before Chinese."""
     return accept_languages.best_match(["zh_CN", "zh", "en"]) == "en"
+
+
+def remember_language(response):
+    """A language chosen with ?lang= is kept in a cookie for the pages that follow."""
+    lang = request.args.get("lang") if request.query_string else None
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response

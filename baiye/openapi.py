@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from marshmallow import INCLUDE, Schema, fields
 
 from baiye.api import API_PREFIX
+from baiye.application import site_apps
 
 bp = Blueprint("openapi", __name__)
 
@@ -59,10 +60,10 @@ def build_spec(app):
                                         "in fen; dates are YYYY-MM-DD in the deployment's time zone."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+    routes = [(rule, each.view_functions[rule.endpoint]) for each in site_apps(app) for rule in each.url_map.iter_rules()]
+    for rule, view in sorted(routes, key=lambda route: route[0].rule):
         if not rule.rule.startswith(API_PREFIX) or rule.endpoint.startswith("openapi."):
             continue
-        view = app.view_functions[rule.endpoint]
         info = getattr(view, "apidoc", None) or {}
         for rule_text in concrete_rules(rule.rule):
             operations = {}

@@ -1,4 +1,5 @@
-"""URL converters."""
+"""URL converters, and the path a request was made to."""
+from flask import request
 from werkzeug.routing import IntegerConverter
 
 from baiye.validators import row_id_from_digits
@@ -15,3 +16,9 @@ class DatabaseIdConverter(IntegerConverter):
 
 def init_app(app):
     app.url_map.converters["int"] = DatabaseIdConverter
+
+
+def site_path():
+    """The path as the client asked for it, whichever app answers. An app mounted below the site's root (the
+    till's, verification.till.app) sees only the rest of it in `request.path`."""
+    return request.script_root + request.path

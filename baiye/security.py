@@ -5,6 +5,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from baiye.errors import DomainError
 from baiye.extensions import csrf
+from baiye.routing import site_path
 from baiye.sessions import bearer_token
 
 SECURITY_HEADERS = (
@@ -54,7 +55,7 @@ def check_csrf():
     which a cross-site form cannot send."""
     if request.method in ("GET", "HEAD", "OPTIONS") or current_app.config.get("WTF_CSRF_ENABLED") is False:
         return
-    if request.path.startswith("/api/") and (bearer_token(request) is not None or "_user_id" not in session):
+    if site_path().startswith("/api/") and (bearer_token(request) is not None or "_user_id" not in session):
         return
     csrf.protect()
 
@@ -69,17 +70,8 @@ def add_security_headers(response):
     return response
 
 
-def remember_language(response):
-    """A language chosen with ?lang= is kept in a cookie for the pages that follow."""
-    lang = request.args.get("lang") if request.query_string else None
-    if lang in current_app.config["LANGUAGES"]:
-        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
-    return response
-
-
 def init_app(app):
     app.before_request(refuse_streamed_excess)
     app.before_request(refuse_nul_characters)
     app.before_request(check_csrf)
-    app.after_request(remember_language)
     app.after_request(add_security_headers)

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from baiye import create_app
+from baiye.application import site_apps
 from baiye.extensions import db
 
 from .factories import Factory
@@ -99,6 +100,9 @@ def app(config, tmp_path):
         db.create_all()
         yield app
         db.session.remove()
+        for mounted in site_apps(app)[1:]:  # the till's own app has an engine of its own
+            with mounted.app_context():
+                db.engine.dispose()
         if postgres:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from baiye import create_app
+from baiye.application import site_apps
 from baiye.accounts.services import authenticate, user_for_token
 from baiye.extensions import db
 
@@ -317,3 +318,26 @@ def test_favicon_is_the_app_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response.headers["Location"].endswith("/static/img/icon.svg")
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_the_tills_calls_are_answered_by_its_own_app_with_the_shared_hooks(app, api, till):
+    """verification.till.app: the till's JSON routes go to a small Flask app of its own (no Flask-Limiter hooks,
+    no pages); every other route to the main app. Both give the security headers and the same error bodies."""
+    from verification.till.app import TillApp
+
+    (till_app,) = site_apps(app)[1:]
+    assert isinstance(till_app, TillApp)
+    answered_by = []
+    for each in site_apps(app):
+        each.after_request(lambda response, name=each.name: answered_by.append(name) or response)
+    caller = api.as_(till.cashier)
+    verify = caller.post("/verify", json={"code": till.card.card_no})
+    listing = caller.get("/redemptions")
+    meta = caller.get("/meta")
+    missing = caller.post("/verify", json={})
+    assert [verify.status_code, listing.status_code, meta.status_code] == [200, 200, 200]
+    assert answered_by == [till_app.name, till_app.name, app.name, till_app.name]
+    for response in (verify, listing, meta, missing):
+        assert response.headers["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in response.headers
+    assert missing.status_code == 422 and missing.get_json()["error"]["fields"] == {"code": ["此项为必填。"]}
+    assert not any(rule.endpoint.startswith("redemption_api.") for rule in app.url_map.iter_rules())

@@ -1,4 +1,5 @@
 from baiye.api import API_PREFIX
+from baiye.application import site_apps
 from baiye.openapi import concrete_rules, openapi_path
 
 
@@ -6,7 +7,7 @@ def test_openapi_document_lists_every_api_route(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops if method != "parameters"}
-    for rule in app.url_map.iter_rules():
+    for rule in (rule for each in site_apps(app) for rule in each.url_map.iter_rules()):
         if rule.rule.startswith(API_PREFIX) and not rule.endpoint.startswith("openapi."):
             for path in map(openapi_path, concrete_rules(rule.rule)):
                 for method in rule.methods - {"HEAD", "OPTIONS"}:

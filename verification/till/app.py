@@ -1,0 +1,69 @@
+"""The till's own small Flask app: `POST /api/v1/verify` and everything under `/api/v1/redemptions`.
+
+A shop scans all day, and these calls are the service's load. They are JSON calls, from a till's app with a
+bearer token or from a browser signed in to the site, so this app carries what they need and no more: the
+main app's settings, database, sign-in (bearer token and cookie session), CSRF check for cookie calls, body
+checks, security headers, error bodies and translations, and the till's API blueprint. What it leaves out is
+what the pages need: templates and their helpers, the language cookie, and Flask-Limiter's per-request
+hooks, which found nothing to count here yet cost a sixth of a scan (bench/README.md); the till counts
+RATELIMIT_VERIFY itself (api.verify_limits). An operator who sets limits for every route
+(RATELIMIT_APPLICATION, _DEFAULT or _META) gets Flask-Limiter's hooks here too, counting with the main app.
+
+create_app mounts it at MOUNTS with werkzeug's DispatcherMiddleware: one request pipeline, Flask's, for
+every call; this app's hooks are the shared ones (baiye.security, baiye.sessions), registered the same way.
+"""
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from baiye import database, languages, routing, security, sessions
+from baiye.application import App
+from baiye.errors import register_errorhandlers
+from baiye.extensions import babel, csrf, db, limiter
+
+from . import api
+
+MOUNTS = ("/api/v1/verify", "/api/v1/redemptions")
+LIMITS_FOR_EVERY_ROUTE = ("RATELIMIT_APPLICATION", "RATELIMIT_DEFAULT", "RATELIMIT_META")
+
+
+class TillApp(App):
+    """Mounted at the paths of its own routes (one app for both MOUNTS), it routes on the whole path: the
+    mount DispatcherMiddleware moved into SCRIPT_NAME, and the rest. (`request.path` is only the rest, as in
+    any mounted app: baiye.routing.site_path gives the whole.) The site is served at the root of its host."""
+
+    def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
+        if request is None:
+            return adapter
+        environ = request.environ
+        return self.url_map.bind(adapter.server_name, script_name="/", subdomain=adapter.subdomain,
+                                 url_scheme=adapter.url_scheme, default_method=adapter.default_method,
+                                 path_info=environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+                                 query_args=adapter.query_args)
+
+
+def create_till_app(config):
+    """The till's app. It shares the main app's settings: `config` is that app's Config object itself, so a
+    setting changed there later (a test's, say) holds here too."""
+    till = TillApp(__name__, static_folder=None)
+    till.config = config
+    till.json.ensure_ascii = False
+    routing.init_app(till)
+    database.init_app(till)
+    db.init_app(till)
+    csrf.init_app(till)
+    babel.init_app(till, locale_selector=languages.select_locale)
+    if any(config.get(name) for name in LIMITS_FOR_EVERY_ROUTE):
+        limiter.init_app(till)
+    sessions.init_app(till)
+    security.init_app(till)
+    register_errorhandlers(till)
+    till.register_blueprint(api.bp)
+    return till
+
+
+def mount(app):
+    """Send the till's calls to its own app: `app` answers everything else."""
+    till = create_till_app(app.config)
+    app.extensions.setdefault("mounted_apps", []).append(till)
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, dict.fromkeys(MOUNTS, till))
+    return till
