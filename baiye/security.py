@@ -61,12 +61,15 @@ def check_csrf():
 
 
 def add_security_headers(response):
-    """SECURITY_HEADERS (and HSTS on an https site) on every response that has not set its own."""
+    """SECURITY_HEADERS (and HSTS on an https site) on every response that has not set its own. (One pass over
+    the response's headers and one `extend`: five `setdefault`s, each a scan and a validated add, cost a
+    tenth of a scan.)"""
     headers = response.headers
-    for name, value in SECURITY_HEADERS:
-        headers.setdefault(name, value)
+    present = {name.lower() for name in headers.keys()}
+    wanted = SECURITY_HEADERS
     if request.scheme == "https" or str(current_app.config.get("BASE_URL") or "").startswith("https://"):
-        headers.setdefault(*HSTS)
+        wanted = SECURITY_HEADERS + (HSTS,)
+    headers.extend([header for header in wanted if header[0].lower() not in present])
     return response
 
 
