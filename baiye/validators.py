@@ -30,16 +30,6 @@ def row_id_from_digits(text):
 # A date a query may name (a period's end, a filter).
 DAY_IN_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY, error=_l("日期应在2000年至2099年之间。"))
 
-def whole_characters(text):
-    """A marshmallow validator: no lone surrogate (half a character, which no text holds and no database
-    stores). Flask's JSON loading refuses such bodies first (baiye.api.JSONProvider); this holds where a body
-    is parsed elsewhere (the till's lane, which leaves a body its schema refuses to Flask)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(_("含有无效字符。")) from None
-
-
 # Characters no one types and no page shows: C0 controls but tab and line breaks, and DEL. Spreadsheets
 # (XLSX) cannot hold them, and PostgreSQL cannot store NUL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -3,12 +3,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from baiye.clock import iso_utc
-from baiye.validators import MAX_ROW_ID, Text, whole_characters
+from baiye.validators import MAX_ROW_ID, Text
 
 from ..tokens import card_last4
 
-CODE = fields.String(required=True, validate=[validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")),
-                                             whole_characters])
+CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
 
 
 class VerifySchema(Schema):
@@ -22,8 +21,7 @@ class RedeemSchema(Schema):
     bill = fields.Integer(strict=True, load_default=None, metadata={
         "description": "The bill in fen. May be left out (or null) for a gift or priority offer, which takes no "
                        "money off; any other offer refuses a missing bill with 422."})
-    idempotency_key = fields.String(load_default=None, allow_none=True,
-                                    validate=[validate.Length(max=64), whole_characters])
+    idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 class VoidSchema(Schema):
