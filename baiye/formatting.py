@@ -1,5 +1,6 @@
 """Jinja filters for money, percentages and local times, and the names every template can use."""
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from baiye import lists
 from baiye.clock import local_date, to_local, utcnow

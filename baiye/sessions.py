@@ -4,7 +4,8 @@ A call with `Authorization: Bearer <token>` is signed in by the token alone: its
 (Request), so neither the cookie session nor a remember-me cookie can stand in for the token, and
 Flask-Login's request loader finds the token's user the first time anything asks who is calling.
 """
-from flask import Request as FlaskRequest, flash, has_request_context, request, session
+from flask import Request as FlaskRequest
+from flask import flash, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.utils import cached_property

@@ -3,7 +3,8 @@ import hashlib
 import secrets
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
