@@ -24,16 +24,27 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Live(str):
+    """A server's base URL, with its gunicorn master process (`.process`)."""
+
+    def __new__(cls, url, process):
+        live = super().__new__(cls, url)
+        live.process = process
+        return live
+
+
 @contextmanager
-def gunicorn(env, log_path, startup_seconds=30):
-    """`gunicorn -c gunicorn.conf.py wsgi:app` (the shipped settings) with `env` added to this process's
-    environment; yields its base URL once /healthz answers, and stops it after."""
+def gunicorn(env, log_path, args=("-c", "gunicorn.conf.py"), startup_seconds=30):
+    """gunicorn serving wsgi:app (by default with the shipped settings, gunicorn.conf.py; `args` replaces
+    them) with `env` added to this process's environment; yields its base URL (a Live) once /healthz answers,
+    and stops it after."""
     port = free_port()
     env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", **env)
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{port}",
+                                    "--graceful-timeout", "2", "wsgi:app"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        base = Live(f"http://127.0.0.1:{port}", process)
         try:
             deadline = time.monotonic() + startup_seconds
             while Browser(base).get("/healthz", quiet=True).status != 200:
