@@ -55,8 +55,8 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=languages.select_locale)
     app.after_request(languages.remember_language)
+    sessions.init_app(app)  # before Flask-Limiter's hook, which may ask who is calling
     limiter.init_app(app)
-    sessions.init_app(app)
     security.init_app(app)
 
 

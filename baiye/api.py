@@ -2,7 +2,7 @@
 import re
 from functools import wraps
 
-from flask import request
+from flask import g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -70,9 +70,11 @@ def query_args(schema):
 
 
 def caller():
-    """The signed-in user itself rather than Flask-Login's `current_user` proxy, to hand to services:
-    every attribute read through the proxy looks the user up in the request context again."""
-    return current_user._get_current_object()
+    """Who is calling, to hand to services: in an app signed in by bearer token alone (the till's:
+    baiye.sessions.sign_in_bearer) the user its hook found; elsewhere the signed-in user itself rather than
+    Flask-Login's `current_user` proxy, which looks the user up in the request context at every read."""
+    user = g.get("caller")
+    return user if user is not None else current_user._get_current_object()
 
 
 def roles_required(*roles):

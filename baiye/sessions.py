@@ -5,9 +5,10 @@ A call with `Authorization: Bearer <token>` is signed in by the token alone: its
 Flask-Login's request loader finds the token's user the first time anything asks who is calling.
 """
 from flask import Request as FlaskRequest
-from flask import flash, has_request_context, request, session
+from flask import flash, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from werkzeug.utils import cached_property
 
 from baiye.extensions import login_manager
@@ -66,12 +67,25 @@ def load_session_user(user_id):
     return None
 
 
-def load_bearer_user(request):
-    """Flask-Login's request loader: the user of the call's bearer token (None: anonymous)."""
+ANONYMOUS = AnonymousUserMixin()
+
+
+def sign_in_bearer():
+    """A call with a bearer token is signed in by it, first thing: the token's user (or anonymous, for a token
+    that is unknown or expired) is kept in `g.caller`, which baiye.api.caller hands to services and Flask-Login's
+    request loader gives as `current_user`. The till's calls never go through Flask-Login's user loading (a
+    session check, a hash of the client's address and browser, two signals: a tenth of a scan)."""
     from baiye.accounts.services import user_for_token
 
     token = bearer_token(request)
-    return None if token is None else user_for_token(token)
+    if token is not None:
+        g.caller = user_for_token(token) or ANONYMOUS
+
+
+def load_bearer_user(request):
+    """Flask-Login's request loader: the user sign_in_bearer found for the call's bearer token (None: anonymous)."""
+    user = g.get("caller")
+    return user if user is not None and user.is_authenticated else None
 
 
 def init_app(app):
@@ -84,3 +98,4 @@ def init_app(app):
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)
+    app.before_request(sign_in_bearer)

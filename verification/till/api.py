@@ -4,7 +4,6 @@ from functools import lru_cache, wraps
 
 from flask import Blueprint, current_app, request
 from flask_limiter import HeaderNames
-from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
@@ -105,7 +104,7 @@ def redeem():
 @doc(query=RedemptionQuerySchema, summary="Redemptions: a shop's own, or any for a coordinator")
 def index():
     args = query_args(RedemptionQuerySchema())
-    items, total = records.list_redemptions(current_user, **args)
+    items, total = records.list_redemptions(caller(), **args)
     return {"items": RedemptionSchema(many=True).dump(items), "total": total}
 
 
@@ -114,4 +113,4 @@ def index():
 @doc(body=VoidSchema, response=RedemptionSchema, summary="Void a redemption with a reason")
 def void(redemption_id):
     data = load(VoidSchema())
-    return RedemptionSchema().dump(operations.void(redemption_id, current_user, data["reason"]))
+    return RedemptionSchema().dump(operations.void(redemption_id, caller(), data["reason"]))

@@ -2,12 +2,13 @@
 
 A shop scans all day, and these calls are the service's load. They are JSON calls, from a till's app with a
 bearer token or from a browser signed in to the site, so this app carries what they need and no more: the
-main app's settings, database, sign-in (bearer token and cookie session), CSRF check for cookie calls, body
-checks, security headers, error bodies and translations, and the till's API blueprint. What it leaves out is
-what the pages need: templates and their helpers, the language cookie, and Flask-Limiter's per-request
-hooks, which found nothing to count here yet cost a sixth of a scan (bench/README.md); the till counts
-RATELIMIT_VERIFY itself (api.verify_limits). An operator who sets limits for every route
-(RATELIMIT_APPLICATION, _DEFAULT or _META) gets Flask-Limiter's hooks here too, counting with the main app.
+main app's settings, database, sign-in (bearer token, cookie session), CSRF check for cookie calls, body
+checks, security headers, error bodies and translations, and the till's API blueprint, all registered as
+the main app registers them. What it leaves out is what the pages need: templates and their helpers, the
+language cookie, and Flask-Limiter's per-request hooks, which found nothing to count here yet cost a sixth
+of a scan (bench/README.md); the till counts RATELIMIT_VERIFY itself (api.verify_limits). An operator who
+sets limits for every route (RATELIMIT_APPLICATION, _DEFAULT or _META) gets Flask-Limiter's hooks here too,
+counting with the main app.
 
 create_app mounts it at MOUNTS with werkzeug's DispatcherMiddleware: one request pipeline, Flask's, for
 every call; this app's hooks are the shared ones (baiye.security, baiye.sessions), registered the same way.
@@ -52,9 +53,9 @@ def create_till_app(config):
     db.init_app(till)
     csrf.init_app(till)
     babel.init_app(till, locale_selector=languages.select_locale)
+    sessions.init_app(till)
     if any(config.get(name) for name in LIMITS_FOR_EVERY_ROUTE):
         limiter.init_app(till)
-    sessions.init_app(till)
     security.init_app(till)
     register_errorhandlers(till)
     till.register_blueprint(api.bp)
