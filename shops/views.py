@@ -197,4 +197,7 @@ def decide(shop_id, action):
     if data is not None and submit(form, lambda: services.change_status(shop, action, current_user, data["reason"])):
         flash(_("已处理：%(name)s — %(status)s", name=shop.name, status=_(STATUS_LABELS[shop.status])), "success")
         return redirect(url_for("shops.queue"))
-    return render_template("shops/review.html", shop=shop, form=form, action=action), 422
+    # Back to the shop's page, whose address answers GET (this one does not) and can be reloaded or shared.
+    for message in [m for messages in form.errors.values() for m in messages] + list(form.form_errors):
+        flash(message, "error")
+    return redirect(url_for("shops.review", shop_id=shop.id, _anchor="decision"))

@@ -77,11 +77,12 @@ def test_coordinator_approves_from_queue(client, make):
     assert db.session.get(Shop, shop.id).status == "approved"
 
 
-def test_reject_without_reason_reshows_form(client, make):
+def test_reject_without_reason_goes_back_to_the_shop(client, make):
     shop = make.shop(status="pending")
     sign_in(client, make.coordinator())
     response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": " "})
-    assert response.status_code == 422 and "请填写原因" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/shops/{shop.id}#decision"
+    assert "请填写原因" in client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
     assert db.session.get(Shop, shop.id).status == "pending"
     client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "执照与店名不符"})
     assert db.session.get(Shop, shop.id).status == "rejected"
@@ -91,8 +92,8 @@ def test_reject_without_reason_reshows_form(client, make):
 def test_invalid_transition_on_page_is_explained(client, make):
     shop = make.shop(status="approved")
     sign_in(client, make.coordinator())
-    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "x"})
-    assert response.status_code == 422 and "当前状态不能执行" in response.get_data(as_text=True)
+    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "x"}, follow_redirects=True)
+    assert response.request.path == f"/admin/shops/{shop.id}" and "当前状态不能执行" in response.get_data(as_text=True)
 
 
 def test_queue_is_for_coordinators_only(client, make):
