@@ -432,6 +432,15 @@ def inactive_shops(days, filters, now=None):
     return items
 
 
+def typical_bill(shop_id, now=None, days=90):
+    """A shop's average bill (fen) over its last `days` days of redemptions, from the roll-ups; None without any."""
+    today = local_date(now or utcnow())
+    count, bill = db.session.execute(
+        select(func.sum(StatDay.redemptions), func.sum(StatDay.bill))
+        .where(StatDay.shop_id == shop_id, StatDay.day > today - timedelta(days=days), StatDay.day <= today)).one()
+    return int(bill) // int(count) if count else None
+
+
 def public_totals():
     """Programme totals for everyone: no personal data, no filters."""
     figures = Figures(Filters())

@@ -109,8 +109,9 @@ def report():
 
 @bp.record_once
 def offer_public_summary(state):
-    """The home page shows the programme's totals when this area is present."""
+    """The home page shows the programme's totals when this area is present; the offer form, a shop's typical bill."""
     state.app.extensions["public_summary"] = services.public_totals
+    state.app.extensions["typical_bill"] = stats.typical_bill
 
 
 @bp.get("/public")

@@ -316,3 +316,36 @@ def test_offer_form_refuses_dates_out_of_range_and_starts_today_when_left_blank(
     before = local_date(utcnow())
     assert client.post("/shop/offers/new", data={**form, "starts_on": ""}).status_code == 302
     assert db.session.query(Offer).one().starts_on in {before, local_date(utcnow())}
+
+
+def test_offer_form_refuses_an_amount_off_not_below_the_minimum_spend(client, make, today):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    response = client.post("/shop/offers/new", data={
+        "title": "满100减20", "kind": "amount_off", "amount": "120", "min_spend": "100", "starts_on": today.isoformat()})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = page[page.index('id="field-amount"'):page.index('id="field-worth"')]
+    assert "立减金额（¥120.00）应低于最低消费（¥100.00）" in field
+    assert db.session.query(Offer).count() == 0
+
+
+def test_offer_form_warns_of_a_large_amount_against_typical_bills(client, make):
+    from tests.reports.helpers import log_redemption, make_member
+
+    shop = make.shop()
+    plain = make.offer(shop)
+    big = make.offer(shop, title="立减", kind="amount_off", value=3000, min_spend=None)
+    member = make_member()
+    for bill in (5000, 7000):
+        log_redemption(shop, plain, member, bill=bill, discount=500)
+    sign_in(client, shop.owner)
+    page = client.get(f"/shop/offers/{big.id}/edit").get_data(as_text=True)
+    assert 'data-typical-bill="6000"' in page
+    assert "立减¥30.00，约为本店近期平均每笔消费（¥60.00）的50%。请确认金额无误。" in page
+    # it is a warning: the offer saves
+    response = client.post(f"/shop/offers/{big.id}/edit", data={
+        "title": "立减", "kind": "amount_off", "amount": "30", "starts_on": big.starts_on.isoformat()})
+    assert response.status_code == 302
+    page = client.get(f"/shop/offers/{plain.id}/edit").get_data(as_text=True)
+    assert '<p class="warning" id="amount-warning" role="status" hidden></p>' in page
