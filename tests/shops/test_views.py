@@ -349,3 +349,19 @@ def test_offer_form_warns_of_a_large_amount_against_typical_bills(client, make):
     assert response.status_code == 302
     page = client.get(f"/shop/offers/{plain.id}/edit").get_data(as_text=True)
     assert '<p class="warning" id="amount-warning" role="status" hidden></p>' in page
+
+
+def test_register_says_when_only_the_licence_check_character_is_wrong(client):
+    good = licence_no()
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    page = client.post("/shops/register", data=register_form(licence_no=typo)).get_data(as_text=True)
+    field = page[page.index('id="field-licence_no"'):]
+    field = field[:field.index("</div>")]
+    assert "营业执照号校验位不符" in field and "应为18位" not in field
+    page = client.post("/shops/register", data=register_form(licence_no=good[:17])).get_data(as_text=True)
+    assert "应为18位统一社会信用代码" in page
+
+
+def test_username_hint_lists_what_is_allowed(client):
+    page = client.get("/shops/register").get_data(as_text=True)
+    assert "3–32位，可用英文字母、数字和 _ . - 三种符号" in page
