@@ -1,9 +1,13 @@
 """Charts drawn by the server as SVG: no script, no CDN, and they print."""
+import re
+
 from babel.dates import format_skeleton
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from .stats import week_dates
+
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _nice_max(value):
@@ -28,12 +32,11 @@ def _fmt(value, money):
 
 def _axis_label(row):
     """A short label under a bar: a day without its year (11-21), a week by its Monday (12月7日)."""
-    label = str(row["label"])
-    if len(label) == 10:
-        return label[5:]  # 2026-11-21 -> 11-21
-    key = str(row.get("key", ""))
+    label, key = str(row["label"]), str(row.get("key", ""))
     if "-W" in key:
         return format_skeleton("MMMd", week_dates(key)[0], locale=get_locale() or "zh")
+    if DAY.match(label):
+        return label[5:]  # 2026-11-21 -> 11-21
     return label
 
 
