@@ -66,6 +66,7 @@ TABLES = {"inactive": N_("无核销的商户")}  # stats.export's `table`
 FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
 # Details the page shows another way: the shop and member as a named link, an import's ids as a link to its list.
 LINKED = {"shop_id", "member_id", "first_id", "last_id"}
+HIDDEN = {"link_id"}  # which activation link: an internal number that tells a coordinator nothing
 LABELLED = {"category": lists.category_label, "street": lists.street_label, "industry": lists.industry_label}
 
 
@@ -82,6 +83,8 @@ class Names:
             if e.target_type in ids and e.target_id:
                 ids[e.target_type].add(e.target_id)
             detail = e.detail or {}
+            if isinstance(detail.get("replaced_id"), int):
+                ids["credential"].add(detail["replaced_id"])
             for key, kind in (("shop_id", "shop"), ("member_id", "member")):
                 if isinstance(detail.get(key), int):
                     ids[kind].add(detail[key])
@@ -128,7 +131,7 @@ class Names:
         elif kind == "credential" and number in self.credentials:
             credential = self.credentials[number]
             person, link = self.member(credential.member_id)
-            name = _("%(name)s 的优待证（尾号 %(last4)s）", name=person, last4=credential.card_no[-4:])
+            name = _("%(name)s（尾号 %(last4)s）", name=person, last4=credential.card_no[-4:])
         elif kind == "offer" and number in self.offers:
             offer = self.offers[number]
             name, link = f"{offer.title} · {self.shop(offer.shop_id)[0]}", self.shop(offer.shop_id)[1]
@@ -150,7 +153,7 @@ def detail_lines(entry, names=None):
     detail = entry.detail or {}
     lines = []
     for key, value in detail.items():
-        if value is None or value == "" or value == [] or key in LINKED:
+        if value is None or value == "" or value == [] or key in LINKED or key in HIDDEN:
             continue
         if key in MONEY and isinstance(value, int):
             text = f"¥{value / 100:,.2f}"
@@ -162,6 +165,8 @@ def detail_lines(entry, names=None):
             text = _(TABLES[value])
         elif key == "format" and value in FORMATS:
             text = FORMATS[value]
+        elif key == "replaced_id" and value in names.credentials:
+            text = _("尾号 %(last4)s", last4=names.credentials[value].card_no[-4:])
         elif key == "member_ids" and isinstance(value, list):
             text = _("%(n)d 人", n=len(value))
         elif isinstance(value, list):
