@@ -12,7 +12,7 @@ from tests.reports.helpers import log_redemption, make_member
 MEASURE = (Path(__file__).parent / "phone_layout.js").read_text()
 PAGES = {
     None: ["/", "/shops", "/shops/{shop}", "/shops/register", "/login", "/public"],
-    "owner": ["/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
+    "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
     "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
                     "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit"],
 }
@@ -36,7 +36,8 @@ def seed(app):
             i = n % 3
             log_redemption(shops[i], offers[i], members[n % 3], bill=5000 + 137 * n, discount=500 + 13 * n,
                            day=today - timedelta(days=n % 30))
-        return {"shop": shops[0].id, "offer": offers[0].id}, owner
+        card = make.member(name="王建国").credentials[0].card_no  # enrolled through the service: a card the till takes
+        return {"shop": shops[0].id, "offer": offers[0].id, "card": card}, owner
 
 
 def problems(page):
