@@ -1,5 +1,11 @@
 # Two commands for a new user: `make run` and `make test`.
-PYTHON ?= python3.11
+# Python 3.11 or later: the newest python3.X (X >= 11) on PATH that runs (a pyenv shim of a version not
+# selected does not), else `python3` when it is new enough. `make PYTHON=/path/to/python3.12 run` chooses one.
+ifndef PYTHON
+PYTHON := $(shell for py in $$(seq -f 'python3.%g' 30 -1 11) python3; do \
+            $$py -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && command -v $$py && exit 0; \
+          done)
+endif
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
@@ -10,6 +16,13 @@ CLOCKS ?= 2032-02-29T10:00:00+00:00 2030-12-31T16:00:05+00:00
 .PHONY: run test test-clock install migrate demo lint bench clean translations
 
 $(BIN)/activate:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "make: this project needs Python 3.11 or later, and found none on PATH (python3.11, python3.12, ...;" \
+	       "python3 is $$(command -v python3 >/dev/null && python3 --version 2>&1 || echo missing))." >&2; \
+	  echo "  Install one (Debian/Ubuntu: apt-get install python3.11 python3.11-venv), or name it:" \
+	       "make PYTHON=/path/to/python3.12 $(MAKECMDGOALS)" >&2; \
+	  exit 1; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

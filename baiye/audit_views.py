@@ -1,17 +1,23 @@
 """The audit log page for coordinators: every entry in plain words, with filters."""
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
 
 from baiye import audit, lists
+from baiye.accounts.models import User
 from baiye.api import roles_required
 from baiye.clock import day_start_utc
+from baiye.extensions import db
 from baiye.messages import N_, localise
 from baiye.validators import DAY_IN_RANGE, MAX_ROW_ID
+from reports.models import ShopPhoto
 from reports.services import GROUP_TITLES
+from shops.models import Offer, Shop
+from verification.members.models import Credential, Member
 
 bp = Blueprint("audit", __name__)
 
@@ -56,6 +62,11 @@ FIELDS = {
     "station": N_("服务站"),
 }
 MONEY = {"discount", "bill"}  # fen in the log, yuan on the page
+TABLES = {"inactive": N_("无核销的商户")}  # stats.export's `table`
+FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
+# Details the page shows another way: the shop and member as a named link, an import's ids as a link to its list.
+LINKED = {"shop_id", "member_id", "first_id", "last_id"}
+HIDDEN = {"link_id"}  # which activation link: an internal number that tells a coordinator nothing
 LABELLED = {"category": lists.category_label, "street": lists.street_label, "industry": lists.industry_label}
 
 
@@ -63,11 +74,86 @@ def action_label(code):
     return _(ACTIONS[code]) if code in ACTIONS else code
 
 
-def detail_lines(entry):
-    """[(label, text)] of an entry's details, in the page's words; empty values left out."""
+class Names:
+    """The names and pages of what a page of entries is about, read in one query per kind of record."""
+
+    def __init__(self, entries):
+        ids = {"shop": set(), "member": set(), "credential": set(), "offer": set(), "user": set(), "shopphoto": set()}
+        for e in entries:
+            if e.target_type in ids and e.target_id:
+                ids[e.target_type].add(e.target_id)
+            detail = e.detail or {}
+            if isinstance(detail.get("replaced_id"), int):
+                ids["credential"].add(detail["replaced_id"])
+            for key, kind in (("shop_id", "shop"), ("member_id", "member")):
+                if isinstance(detail.get(key), int):
+                    ids[kind].add(detail[key])
+        self.credentials = self._rows(Credential, ids["credential"], Credential.member_id, Credential.card_no)
+        self.offers = self._rows(Offer, ids["offer"], Offer.shop_id, Offer.title)
+        self.users = self._rows(User, ids["user"], User.shop_id, User.username)
+        self.photos = self._rows(ShopPhoto, ids["shopphoto"], ShopPhoto.shop_id, ShopPhoto.caption)
+        ids["member"] |= {c.member_id for c in self.credentials.values()}
+        ids["shop"] |= {r.shop_id for rows in (self.offers, self.users, self.photos) for r in rows.values() if r.shop_id}
+        self.shops = {i: n for i, n in db.session.execute(select(Shop.id, Shop.name).where(Shop.id.in_(ids["shop"])))}
+        self.members = {i: n for i, n in db.session.execute(
+            select(Member.id, Member.name).where(Member.id.in_(ids["member"])))}
+
+    @staticmethod
+    def _rows(model, ids, *columns):
+        if not ids:
+            return {}
+        return {row.id: row for row in db.session.execute(select(model.id, *columns).where(model.id.in_(ids)))}
+
+    def shop(self, shop_id):
+        """(the shop's name, its page) — the number when the shop is gone."""
+        name = self.shops.get(shop_id)
+        if name is None:
+            return _("商户 #%(id)d", id=shop_id), None
+        return name, url_for("shops.review", shop_id=shop_id)
+
+    def member(self, member_id):
+        """(the member's name, their page); a member whose details were cleared is named by number."""
+        name = self.members.get(member_id)
+        if member_id not in self.members:
+            return _("优待对象 #%(id)d", id=member_id), None
+        return name or _("（个人信息已清除）"), url_for("verification.member_detail", member_id=member_id)
+
+    def target(self, entry):
+        """(what the page calls the entry's record: kind and name, its page or None)."""
+        kind, number = entry.target_type, entry.target_id
+        if not kind or not number:
+            return None, None
+        label = targets().get(kind, kind)
+        if kind == "shop":
+            name, link = self.shop(number)
+        elif kind == "member":
+            name, link = self.member(number)
+        elif kind == "credential" and number in self.credentials:
+            credential = self.credentials[number]
+            person, link = self.member(credential.member_id)
+            name = _("%(name)s（尾号 %(last4)s）", name=person, last4=credential.card_no[-4:])
+        elif kind == "offer" and number in self.offers:
+            offer = self.offers[number]
+            name, link = f"{offer.title} · {self.shop(offer.shop_id)[0]}", self.shop(offer.shop_id)[1]
+        elif kind == "user" and number in self.users:
+            user = self.users[number]
+            name, link = user.username, self.shop(user.shop_id)[1] if user.shop_id else None
+        elif kind == "shopphoto" and number in self.photos:
+            photo = self.photos[number]
+            name = self.shop(photo.shop_id)[0] + (f" · {photo.caption}" if photo.caption else "")
+            link = url_for("reports.shop_photos", shop_id=photo.shop_id) if photo.shop_id in self.shops else None
+        else:
+            name, link = f"#{number}", None
+        return f"{label}{_('：')}{name}", link
+
+
+def detail_lines(entry, names=None):
+    """[(label, text, link or None)] of an entry's details, in the page's words; empty values left out."""
+    names = names or Names([entry])
+    detail = entry.detail or {}
     lines = []
-    for key, value in (entry.detail or {}).items():
-        if value is None or value == "" or value == []:
+    for key, value in detail.items():
+        if value is None or value == "" or value == [] or key in LINKED or key in HIDDEN:
             continue
         if key in MONEY and isinstance(value, int):
             text = f"¥{value / 100:,.2f}"
@@ -75,12 +161,28 @@ def detail_lines(entry):
             text = LABELLED[key](value)
         elif key == "by" and value in GROUP_TITLES:
             text = _(GROUP_TITLES[value])
+        elif key == "table" and value in TABLES:
+            text = _(TABLES[value])
+        elif key == "format" and value in FORMATS:
+            text = FORMATS[value]
+        elif key == "replaced_id" and value in names.credentials:
+            text = _("尾号 %(last4)s", last4=names.credentials[value].card_no[-4:])
+        elif key == "member_ids" and isinstance(value, list):
+            text = _("%(n)d 人", n=len(value))
         elif isinstance(value, list):
-            names = [_(FIELDS[v]) if key == "fields" and v in FIELDS else str(v) for v in value]
-            text = _("、").join(names)
+            words = [_(FIELDS[v]) if key == "fields" and v in FIELDS else str(v) for v in value]
+            text = _("、").join(words)
         else:
             text = str(value)
-        lines.append((_(DETAILS[key]) if key in DETAILS else key, text))
+        lines.append((_(DETAILS[key]) if key in DETAILS else key, text, None))
+    # The shop or member the entry concerns, when it is not the record itself.
+    if isinstance(detail.get("shop_id"), int) and not (entry.target_type == "shop"):
+        lines.insert(0, (pgettext("one shop", "商户"), *names.shop(detail["shop_id"])))
+    if isinstance(detail.get("member_id"), int) and entry.target_type not in ("member", "credential"):
+        lines.insert(0, (pgettext("one member", "优待对象"), *names.member(detail["member_id"])))
+    if isinstance(detail.get("first_id"), int) and isinstance(detail.get("last_id"), int):
+        lines.append((_("导入的名单"), _("查看这 %(n)d 人", n=detail["last_id"] - detail["first_id"] + 1),
+                      url_for("verification.members", imported=f"{detail['first_id']}-{detail['last_id']}")))
     return lines
 
 
@@ -112,5 +214,5 @@ def log():
         limit=PER_PAGE, offset=(args["page"] - 1) * PER_PAGE)
     return render_template("audit/log.html", items=items, total=total, args=args, errors=errors,
                            actions=[(code, action_label(code)) for code in audit.actions()], targets=targets(),
-                           action_label=action_label, detail_lines=detail_lines,
+                           action_label=action_label, detail_lines=detail_lines, names=Names(items),
                            pages=(total + PER_PAGE - 1) // PER_PAGE), 422 if errors else 200

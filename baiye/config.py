@@ -77,3 +77,7 @@ CATEGORIES = [
     ("veteran", _l("退役军人")),
     ("martyr_family", _l("烈士遗属")),
 ]
+# Short names people write for a category in a spreadsheet, beside the labels above (a deployment that changes
+# CATEGORIES changes these with them).
+CATEGORY_ALIASES = {"现役": "active_duty", "军人家属": "family", "退役": "veteran", "烈属": "martyr_family",
+                    "烈士家属": "martyr_family"}

@@ -83,5 +83,9 @@ def check_phone(value):
 
 
 def check_licence(value):
-    if not valid_licence(value):
-        raise ValidationError(_("营业执照号应为18位统一社会信用代码（或15位注册号），请核对。"))
+    if valid_licence(value):
+        return
+    value = value.strip().upper()
+    if USCC_RE.match(value):  # 18 characters of the right kinds: only the last does not add up
+        raise ValidationError(_("营业执照号校验位不符，请逐位核对（最后一位是校验位）。"))
+    raise ValidationError(_("营业执照号应为18位统一社会信用代码（或15位注册号），请核对。"))

@@ -51,12 +51,13 @@ def export_inactive(fmt):
 
 @bp.get("/stats/inactive")
 @roles_required("coordinator")
-@doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days")
+@doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days (`new`: approved within them)")
 def inactive():
     args = query_args(InactiveQuerySchema())
     items = stats.inactive_shops(args["days"], args["filters"])
     return {"items": [{"id": i["shop"].id, "name": i["shop"].name, "phone": i["shop"].phone,
                        "street": i["shop"].street, "industry": i["shop"].industry,
+                       "approved_on": i["approved_on"].isoformat() if i["approved_on"] else None, "new": i["new"],
                        "last_day": i["last_day"].isoformat() if i["last_day"] else None} for i in items],
             "total": len(items)}
 

@@ -1,5 +1,13 @@
 """Charts drawn by the server as SVG: no script, no CDN, and they print."""
+import re
+
+from babel.dates import format_skeleton
+from flask_babel import get_locale
 from markupsafe import Markup, escape
+
+from .stats import week_dates
+
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _nice_max(value):
@@ -22,9 +30,21 @@ def _fmt(value, money):
     return f"{value / 10000:.1f}万" if value >= 100000 else f"{value:,}"
 
 
-def trend(rows, field="redemptions", title="", money=False, width=480, height=200):
+def _axis_label(row):
+    """A short label under a bar: a day without its year (11-21), a week by its Monday (12月7日)."""
+    label, key = str(row["label"]), str(row.get("key", ""))
+    if "-W" in key:
+        return format_skeleton("MMMd", week_dates(key)[0], locale=get_locale() or "zh")
+    if DAY.match(label):
+        return label[5:]  # 2026-11-21 -> 11-21
+    return label
+
+
+# Sized for a phone: a chart fills about 340 px of a 390 px screen, so a viewBox 360 wide draws text at
+# about nine tenths of its size, and the smallest (13) stays above 12 px.
+def trend(rows, field="redemptions", title="", money=False, width=360, height=190):
     """Vertical bars over time (rows in order), with a light grid and the value of each bar on hover."""
-    left, right, top, bottom = 52, 6, 10, 30
+    left, right, top, bottom = 46, 6, 10, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [row[field] for row in rows]
     top_value = _nice_max(max(values, default=0))
@@ -38,7 +58,7 @@ def trend(rows, field="redemptions", title="", money=False, width=480, height=20
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
-    every = max(1, round(n / 5))
+    every = max(1, -(-n // 4))  # four labels at most: wider ones would overlap
     for i, row in enumerate(rows):
         value = row[field]
         h = plot_h * value / top_value
@@ -47,8 +67,7 @@ def trend(rows, field="redemptions", title="", money=False, width=480, height=20
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0):.1f}" class="bar">'
                      f'<title>{escape(row["label"])}: {_fmt(value, money)}</title></rect>')
         if i % every == 0:
-            label = str(row["label"])
-            label = label[5:] if len(label) == 10 else label  # 2026-11-21 -> 11-21
+            label = _axis_label(row)
             centre = x + bar / 2
             near_edge = centre > width - right - 30  # a label centred there would run off the chart
             parts.append(f'<text x="{width - right if near_edge else centre:.1f}" y="{height - 12}" '
@@ -57,11 +76,11 @@ def trend(rows, field="redemptions", title="", money=False, width=480, height=20
     return Markup("".join(parts))
 
 
-def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
+def bars(rows, field="redemptions", title="", money=False, limit=12, width=360):
     """Horizontal bars, biggest first, for a breakdown (industry, street, category, shop)."""
     rows = sorted(rows, key=lambda r: -r[field])[:limit]
     rows = [r for r in rows if r[field]] or rows[:0]
-    label_w, right, row_h = 128, 72, 30
+    label_w, right, row_h = 112, 60, 30
     height = max(len(rows), 1) * row_h + 8
     top_value = max((r[field] for r in rows), default=0) or 1
     plot_w = width - label_w - right
@@ -71,7 +90,7 @@ def bars(rows, field="redemptions", title="", money=False, limit=12, width=480):
         y = 4 + i * row_h
         w = plot_w * row[field] / top_value
         label = str(row["label"])
-        label = label if len(label) <= 8 else label[:7] + "…"
+        label = label if len(label) <= 7 else label[:6] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" class="label">{escape(label)}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" class="bar">'
                      f'<title>{escape(row["label"])}: {_fmt(row[field], money)}</title></rect>')

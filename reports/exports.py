@@ -8,8 +8,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-BREAKDOWN_COLUMNS = ("key", "label", "redemptions", "beneficiaries", "bill", "discount")
+# The files are for people (programs read the JSON breakdown): no list keys, money in yuan. A shop keeps its number,
+# which finds it on the site.
+BREAKDOWN_COLUMNS = ("label", "redemptions", "beneficiaries", "bill", "discount")
+SHOP_COLUMNS = ("key",) + BREAKDOWN_COLUMNS
 MONEY = {"bill", "discount"}
+COUNTS = {"redemptions", "beneficiaries"}
 # Text starting with one of these is a formula to a spreadsheet: a shop's name must not run in the coordinator's
 # Excel ("CSV injection", OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,28 +35,32 @@ def append_values(sheet, values):
             cell.data_type = "s"
 
 
-def headers():
-    return {"key": _("编号"), "label": _("名称"), "redemptions": _("核销笔数"), "beneficiaries": _("服务人数"),
+def headers(label=None):
+    """Column headings in the request's language; `label` names the label column (行业, 日期, ...)."""
+    return {"key": _("编号"), "label": label or _("名称"), "redemptions": _("核销笔数"), "beneficiaries": _("服务人数"),
             "bill": _("消费金额（元）"), "discount": _("让利金额（元）"), "phone": _("联系电话"),
-            "street": _("街道/乡镇"), "industry": _("行业"), "last_day": _("最近核销日")}
+            "street": _("街道/乡镇"), "industry": _("行业"), "approved_on": _("通过审核日"),
+            "last_day": _("最近核销日")}
 
 
-def to_csv(columns, rows):
-    """The rows with the field names as the header; amounts in fen (integers, as in the API)."""
+def to_csv(columns, rows, names):
+    """The rows under headings in the request's language (`names`); amounts in yuan with two decimals, as the
+    shop's own CSV has them."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow([names.get(c, c) for c in columns])
     for row in rows:
-        writer.writerow([csv_value(row.get(c)) for c in columns])
+        writer.writerow([csv_value(f"{row[c] / 100:.2f}" if c in MONEY and row.get(c) is not None else row.get(c))
+                         for c in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(title, subtitle, columns, rows):
+def to_xlsx(title, subtitle, columns, rows, names, total_label=None):
     """A sheet with a title row (what and for which period and filters), headers, and formatted columns.
 
-    Amounts are shown in yuan with two decimals; counts as whole numbers.
+    Amounts are shown in yuan with two decimals; counts as whole numbers. The 合计 row sums the amounts and
+    counts; a table without any (a list of shops) says how many rows it has, `total_label`.
     """
-    names = headers()
     book = Workbook()
     sheet = book.active
     sheet.title = _("统计")[:31]
@@ -76,7 +84,7 @@ def to_xlsx(title, subtitle, columns, rows):
         append_values(sheet, values)
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        fmt = "#,##0.00" if column in MONEY else ("#,##0" if column in ("redemptions", "beneficiaries") else "@")
+        fmt = "#,##0.00" if column in MONEY else ("#,##0" if column in COUNTS else "@")
         longest = max([len(str(names.get(column, column))) * 2] +
                       [len(str(r.get(column) or "")) + 2 for r in rows[:500]])
         sheet.column_dimensions[letter].width = min(max(10, longest), 40)
@@ -85,6 +93,8 @@ def to_xlsx(title, subtitle, columns, rows):
     if rows:
         total_row = len(rows) + 4
         sheet.cell(row=total_row, column=1, value=_("合计")).font = Font(bold=True)
+        if total_label:
+            sheet.cell(row=total_row, column=2, value=total_label).font = Font(bold=True)
         for index, column in enumerate(columns, start=1):
             if column in MONEY or column == "redemptions":
                 letter = get_column_letter(index)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, timedelta
 
+from babel.dates import format_interval
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, or_, select
 
@@ -204,6 +206,20 @@ def month_key(day):
     return day.strftime("%Y-%m")
 
 
+def week_dates(key):
+    """The Monday and Sunday of an ISO week key (`2026-W49`)."""
+    year, week = key.split("-W")
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    return monday, monday + timedelta(days=6)
+
+
+def week_label(key):
+    """An ISO week as people read it, in the request's language: 12月7日–13日, Dec 7 – 13."""
+    monday, sunday = week_dates(key)
+    # CLDR joins the days with 至 in Chinese; a dash keeps the label as short as a chart's axis needs.
+    return format_interval(monday, sunday, "MMMd", locale=get_locale() or "zh").replace("至", "–")
+
+
 def _grouper(by, shops):
     """The key function over roll-up rows for a breakdown (see `people`)."""
     if by == "industry":
@@ -334,6 +350,8 @@ def breakdown(filters, by, figures=None):
     elif by == "shop":
         ordered = sorted((s for s in sums if sums[s][0]), key=lambda s: (-sums[s][0], -sums[s][2], s))
         keys = [(s, shops[s].name if s in shops else f"#{s}") for s in ordered]
+    elif by == "week":
+        keys = [(k, week_label(k)) for k in _time_keys(by, figures.bounds)]
     else:
         keys = [(k, k) for k in _time_keys(by, figures.bounds)]
     rows = []
@@ -387,7 +405,11 @@ def enrolled_members(filters, now):
 
 
 def inactive_shops(days, filters, now=None):
-    """Approved shops with no (live) redemption in the last `days` days, with their phone for follow-up."""
+    """Approved shops with no (live) redemption in the last `days` days, with their phone for follow-up.
+
+    Each item: {shop, approved_on, last_day, new}; `new` when the shop was approved within those days, so has
+    not yet had them to redeem in (listed apart as 新加入, before the dormant ones are counted).
+    """
     today = local_date(now or utcnow())
     since = today - timedelta(days=days - 1)
     active = set(db.session.scalars(
@@ -402,7 +424,21 @@ def inactive_shops(days, filters, now=None):
             select(StatDay.shop_id, func.max(StatDay.day))
             .where(StatDay.shop_id.in_([s.id for s in quiet]), StatDay.redemptions > 0)
             .group_by(StatDay.shop_id)).all())
-    return [{"shop": s, "last_day": last_seen.get(s.id)} for s in quiet]
+    items = []
+    for shop in quiet:
+        approved_on = local_date(shop.approved_at) if shop.approved_at else None
+        items.append({"shop": shop, "approved_on": approved_on, "last_day": last_seen.get(shop.id),
+                      "new": approved_on is not None and approved_on >= since})
+    return items
+
+
+def typical_bill(shop_id, now=None, days=90):
+    """A shop's average bill (fen) over its last `days` days of redemptions, from the roll-ups; None without any."""
+    today = local_date(now or utcnow())
+    count, bill = db.session.execute(
+        select(func.sum(StatDay.redemptions), func.sum(StatDay.bill))
+        .where(StatDay.shop_id == shop_id, StatDay.day > today - timedelta(days=days), StatDay.day <= today)).one()
+    return int(bill) // int(count) if count else None
 
 
 def public_totals():

@@ -26,6 +26,9 @@ from .schemas import PhotoInputSchema, StatsQuerySchema
 bp = Blueprint("reports", __name__, cli_group="stats")
 
 FILTER_KEYS = ("from", "to", "street", "industry", "category", "shop_id")
+# The dashboard and the printable report open on the same period, so a report printed from a bookmark shows
+# the figures the dashboard did.
+DEFAULT_DAYS = 90
 
 
 @bp.app_context_processor
@@ -61,7 +64,7 @@ def _query_args(args):
 @bp.get("/admin/stats")
 @roles_required("coordinator")
 def dashboard():
-    filters, errors, args = _filters_or_errors(default_days=90)
+    filters, errors, args = _filters_or_errors(default_days=DEFAULT_DAYS)
     shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
     if errors:
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
@@ -85,7 +88,7 @@ def dashboard():
 @bp.get("/admin/stats/report")
 @roles_required("coordinator")
 def report():
-    filters, errors, args = _filters_or_errors(default_days=365)
+    filters, errors, args = _filters_or_errors(default_days=DEFAULT_DAYS)
     if errors:
         shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
@@ -106,8 +109,9 @@ def report():
 
 @bp.record_once
 def offer_public_summary(state):
-    """The home page shows the programme's totals when this area is present."""
+    """The home page shows the programme's totals when this area is present; the offer form, a shop's typical bill."""
     state.app.extensions["public_summary"] = services.public_totals
+    state.app.extensions["typical_bill"] = stats.typical_bill
 
 
 @bp.get("/public")

@@ -8,6 +8,7 @@ from baiye.accounts.services import create_user, forget_tokens, set_disabled, se
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, forbidden, get_or_not_found, invalid, not_found
 from baiye.extensions import db
+from baiye.formatting import yuan
 
 from .models import Offer, Shop
 
@@ -155,6 +156,9 @@ def create_offer(shop, actor, data, now=None):
     """A new offer of the shop; one given no first day starts on the local day of `now`."""
     now = now or utcnow()
     require_owner(actor, shop)
+    problems = offer_problems(data)
+    if problems:
+        raise invalid(problems)
     offer = Offer(shop=shop, **{"starts_on": local_date(now), **data})
     db.session.add(offer)
     db.session.flush()
@@ -171,6 +175,11 @@ def offer_problems(data):
         problems["value"] = [_("折扣比例应为1–99（例如10表示9折）。")]
     if kind == "amount_off" and (value is None or value <= 0):
         problems["value"] = [_("立减金额必须大于0。")]
+    min_spend = data.get("min_spend")
+    if kind == "amount_off" and value and min_spend and value >= min_spend:
+        # 立减 ¥120 with 最低消费 ¥100 (a typo for ¥20) would make a ¥100 bill free.
+        problems["value"] = [_("立减金额（¥%(amount)s）应低于最低消费（¥%(min)s），否则消费满¥%(min)s就免单了。请核对金额。",
+                               amount=yuan(value), min=yuan(min_spend))]
     starts, ends = data.get("starts_on"), data.get("ends_on")
     if starts and ends and ends < starts:
         problems["ends_on"] = [_("结束日期不能早于开始日期。")]
@@ -181,12 +190,38 @@ def get_offer(offer_id):
     return get_or_not_found(Offer, offer_id, _("找不到该优惠。"))
 
 
+# An amount off this large against the shop's average bill (or, with no bills yet, its minimum spend) is worth a
+# second look before it is saved: a warning beside the field, never a refusal.
+LARGE_AGAINST_TYPICAL_BILL = 0.3
+LARGE_AGAINST_MIN_SPEND = 0.5
+
+
+def offer_warning(kind, value, min_spend, typical_bill):
+    """A warning for an amount off that is large against the shop's typical bill (fen, or None), else None."""
+    if kind != "amount_off" or not value:
+        return None
+    if typical_bill and value >= LARGE_AGAINST_TYPICAL_BILL * typical_bill:
+        return warning_text("typical", yuan(value), yuan(typical_bill), round(100 * value / typical_bill))
+    if not typical_bill and min_spend and min_spend > value >= LARGE_AGAINST_MIN_SPEND * min_spend:
+        return warning_text("min_spend", yuan(value), yuan(min_spend), round(100 * value / min_spend))
+    return None
+
+
+def warning_text(against, amount, reference, pct):
+    """The words of `offer_warning`; the offer form's script fills in the same text ("{amount}", ...) as one types."""
+    if against == "typical":
+        return _("立减¥%(amount)s，约为本店近期平均每笔消费（¥%(ref)s）的%(pct)s%%。请确认金额无误。",
+                 amount=amount, ref=reference, pct=pct)
+    return _("立减¥%(amount)s，已是最低消费（¥%(ref)s）的%(pct)s%%。请确认金额无误。", amount=amount, ref=reference, pct=pct)
+
+
 def update_offer(offer, actor, data, now=None):
     """Change an offer's fields; checks that span fields are made on the merged result."""
     require_owner(actor, offer.shop)
     merged = {
         "kind": data.get("kind", offer.kind),
         "value": data.get("value", offer.value),
+        "min_spend": data.get("min_spend", offer.min_spend),
         "starts_on": data.get("starts_on", offer.starts_on),
         "ends_on": data.get("ends_on", offer.ends_on),
     }

@@ -93,7 +93,7 @@ def new_offer():
         if data and not form.errors and submit(form, lambda: services.create_offer(shop, current_user, data)):
             flash(_("优惠已添加。"), "success")
             return redirect(url_for("shops.mine"))
-    return render_template("shops/offer_form.html", form=form, offer=None), 422 if form.errors else 200
+    return render_offer_form(form, shop, None)
 
 
 @bp.route("/shop/offers/<int:offer_id>/edit", methods=["GET", "POST"])
@@ -112,7 +112,24 @@ def edit_offer(offer_id):
         if data and not form.errors and submit(form, lambda: services.update_offer(offer, current_user, data)):
             flash(_("优惠已更新。"), "success")
             return redirect(url_for("shops.mine"))
-    return render_template("shops/offer_form.html", form=form, offer=offer), 422 if form.errors else 200
+    return render_offer_form(form, offer.shop, offer)
+
+
+def render_offer_form(form, shop, offer):
+    """The offer form, with a warning beside an amount off that is large against the shop's typical bill (the
+    statistics area answers that, when present: `typical_bill`), also kept up to date by its script as one types."""
+    typical_bill = current_app.extensions.get("typical_bill", lambda shop_id: None)(shop.id)
+    if request.method == "POST":
+        kind, value, min_spend = form.kind.data, getattr(form.amount, "fen", None), getattr(form.min_spend, "fen", None)
+    else:
+        kind, value, min_spend = (offer.kind, offer.value, offer.min_spend) if offer else (None, None, None)
+    warning = services.offer_warning(kind, value, min_spend, typical_bill)
+    templates = {against: services.warning_text(against, "{amount}", "{ref}", "{pct}")
+                 for against in ("typical", "min_spend")}
+    return render_template("shops/offer_form.html", form=form, offer=offer, warning=warning, typical_bill=typical_bill,
+                           warning_templates=templates, thresholds=(services.LARGE_AGAINST_TYPICAL_BILL,
+                                                                    services.LARGE_AGAINST_MIN_SPEND)
+                           ), 422 if form.errors else 200
 
 
 @bp.post("/shop/offers/<int:offer_id>/<any(activate, deactivate):action>")
@@ -197,4 +214,7 @@ def decide(shop_id, action):
     if data is not None and submit(form, lambda: services.change_status(shop, action, current_user, data["reason"])):
         flash(_("已处理：%(name)s — %(status)s", name=shop.name, status=_(STATUS_LABELS[shop.status])), "success")
         return redirect(url_for("shops.queue"))
-    return render_template("shops/review.html", shop=shop, form=form, action=action), 422
+    # Back to the shop's page, whose address answers GET (this one does not) and can be reloaded or shared.
+    for message in [m for messages in form.errors.values() for m in messages] + list(form.form_errors):
+        flash(message, "error")
+    return redirect(url_for("shops.review", shop_id=shop.id, _anchor="decision"))

@@ -6,3 +6,8 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A long trend table is folded behind a tap on a phone; on a wide screen it stands open beside its chart.
+if (window.matchMedia && window.matchMedia("(min-width: 801px)").matches) {
+  document.querySelectorAll("details.table-fold").forEach(function (details) { details.open = true; });
+}

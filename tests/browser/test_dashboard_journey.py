@@ -49,6 +49,15 @@ def test_filter_by_street_and_download_xlsx(live_server, page, tmp_path):
     assert page.locator(".figure .value").first.inner_text() == "2"
     assert "东城街道" in page.locator(".period").inner_text()
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=False)
+    # Chart text is drawn in the SVG's own units: what counts is its size on the screen.
+    smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.chart text')].map(
+        t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))""")
+    assert smallest >= 12, smallest
+    # The day-by-day table waits behind a tap on a phone; the chart shows the period at a glance.
+    fold = page.locator("#trend-day details.table-fold")
+    assert not fold.get_attribute("open") and not page.locator("#trend-day table").is_visible()
+    fold.locator("summary").click()
+    assert page.locator("#trend-day table").is_visible()
 
     with page.expect_download() as info:
         page.click('a[data-export="street"]')
@@ -56,5 +65,17 @@ def test_filter_by_street_and_download_xlsx(live_server, page, tmp_path):
     info.value.save_as(target)
     sheet = load_workbook(target).active
     assert "按街道" in sheet["A1"].value and "东城街道" in sheet["A2"].value
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=4, max_row=4)]
-    assert rows[0][:4] == ["dongcheng", "东城街道", 2, 1] and rows[0][4:] == [300.0, 30.0]
+    assert [c.value for c in sheet[3]] == ["街道/乡镇", "核销笔数", "服务人数", "消费金额（元）", "让利金额（元）"]
+    assert [c.value for c in sheet[4]] == ["东城街道", 2, 1, 300.0, 30.0]
+    assert sheet["D4"].number_format == "#,##0.00"
+    assert info.value.suggested_filename.startswith("stats-street-") and "-dongcheng.xlsx" in info.value.suggested_filename
+
+    # The CSV an inspector opens in Excel: the same numbers, in yuan with two decimals, under Chinese headings.
+    with page.expect_download() as info:
+        page.locator('#group-street a:text("CSV")').click()
+    target = tmp_path / "street.csv"
+    info.value.save_as(target)
+    text = target.read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff街道/乡镇,核销笔数,服务人数,消费金额（元）,让利金额（元）\r\n")
+    assert "东城街道,2,1,300.00,30.00" in text
+    assert info.value.suggested_filename.endswith("-dongcheng.csv")

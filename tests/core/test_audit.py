@@ -13,9 +13,9 @@ def test_audit_page_lists_and_filters(client, make):
     client.post(f"/admin/shops/{shop.id}/approve", data={})
     client.post(f"/admin/shops/{shop.id}/suspend", data={"reason": "投诉核查"})
     page = client.get("/admin/audit").get_data(as_text=True)
-    assert "shop.approve" in page and "shop.suspend" in page and "投诉核查" in page
+    assert "<strong>审核通过商户</strong>" in page and "<strong>暂停商户</strong>" in page and "投诉核查" in page
     page = client.get("/admin/audit?action=shop.suspend").get_data(as_text=True)
-    assert "shop.suspend</code>" in page and "shop.approve</code>" not in page
+    assert "<strong>暂停商户</strong>" in page and "<strong>审核通过商户</strong>" not in page
     page = client.get("/admin/audit?actor=nobody").get_data(as_text=True)
     assert "没有符合条件的记录" in page
 
@@ -72,7 +72,8 @@ def test_audit_filters_photo_entries_and_speaks_english(client, make):
     sign_in(client, coordinator)
     assert '<option value="shopphoto"' in client.get("/admin/audit").get_data(as_text=True)
     english = client.get("/admin/audit?lang=en").get_data(as_text=True)
-    assert "Shop #" in english and "：" not in english and "Shops #" not in english
+    assert f'href="/admin/shops/{shop.id}">Shop: {shop.name}</a>' in english and "：" not in english
+    assert "photo.add" not in english[english.index('class="audit-list"'):]
 
 
 def test_an_update_entry_names_its_fields(client, make):
@@ -83,3 +84,27 @@ def test_an_update_entry_names_its_fields(client, make):
     sign_in(client, coordinator)
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "营业时间、电话、mystery" in page
+
+
+def test_audit_shows_names_and_links_not_codes_and_ids(client, make):
+    coordinator = make.coordinator()
+    shop = make.shop(name="老兵面馆")
+    member = make.member(name="王建国")
+    credential = member.credentials[0]
+    audit.record(coordinator, "credential.revoke", credential, member_id=member.id, reason="遗失")
+    audit.record(coordinator, "staff.add", shop.owner, shop_id=shop.id)
+    audit.record(coordinator, "stats.export", None, format="xlsx", table="inactive", days=30, rows=3)
+    audit.record(coordinator, "member.import", None, created=2, first_id=member.id, last_id=member.id + 1)
+    audit.record(coordinator, "credential.reissue", credential, member_id=member.id, serial=2,
+                 replaced_id=credential.id)
+    audit.record(coordinator, "activation.create", member, link_id=77)
+    db.session.commit()
+    sign_in(client, coordinator)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f'<a class="tap" href="/admin/members/{member.id}">优待证：王建国（尾号 {credential.card_no[-4:]}）</a>' in page
+    assert f'<dd><a class="tap" href="/admin/shops/{shop.id}">老兵面馆</a></dd>' in page
+    assert "<dd>无核销的商户</dd>" in page and "inactive" not in page and "<dd>Excel (XLSX)</dd>" in page
+    assert f"/admin/members?imported={member.id}-{member.id + 1}" in page.replace("&amp;", "&")
+    entries = page[page.index('class="audit-list"'):]
+    assert f"<dt>替换的证</dt><dd>尾号 {credential.card_no[-4:]}</dd>" in entries and "77" not in entries
+    assert "#" not in entries and "商户编号" not in entries and "stats.export" not in entries

@@ -1,12 +1,14 @@
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from baiye.audit import AuditEntry
+from baiye.clock import local_date
 from baiye.extensions import db
 from reports import services
 
@@ -107,15 +109,41 @@ def test_owner_is_403(api, make):
     assert_error(api.as_(shop.owner).get("/stats/export.csv?by=day"), 403, "forbidden")
 
 
-def test_csv_export_has_bom_and_is_audited(coordinator_api, october):
+def test_csv_export_is_for_people_and_audited(coordinator_api, october):
     response = coordinator_api.get("/stats/export.csv", query_string={**OCT, "by": "street"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == {"key": "chengguan", "label": "城关街道", "redemptions": "3", "beneficiaries": "2",
-                       "bill": "35000", "discount": "3500"}
+    # Headings in the request's language, money in yuan with two decimals (¥350.00, not 35000 fen).
+    assert rows[0] == {"街道/乡镇": "城关街道", "核销笔数": "3", "服务人数": "2",
+                       "消费金额（元）": "350.00", "让利金额（元）": "35.00"}
+    assert 'filename="stats-street-2026-10-01-2026-10-31.csv"' in response.headers["Content-Disposition"]
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "stats.export")).one()
     assert entry.detail["format"] == "csv" and entry.detail["by"] == "street" and entry.detail["start"] == "2026-10-01"
+
+
+def test_csv_export_in_english(coordinator_api, october):
+    response = coordinator_api.get("/stats/export.csv", query_string={**OCT, "by": "shop", "lang": "en"},
+                                   headers={"Accept-Language": "en"})
+    header, first = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))[:2]
+    assert header == ["Shop no.", "Shop name", "Redemptions", "People served", "Spending (CNY)", "Discount given (CNY)"]
+    assert first == [str(october.shops[0].id), "老兵面馆", "2", "1", "150.00", "15.00"]
+
+
+def test_export_file_names_carry_period_and_filters(coordinator_api, october):
+    query = {**OCT, "by": "week", "street": "chengguan", "category": "veteran", "shop_id": october.shops[0].id}
+    response = coordinator_api.get("/stats/export.xlsx", query_string=query)
+    assert (f'filename="stats-week-2026-10-01-2026-10-31-chengguan-veteran-shop{october.shops[0].id}.xlsx"'
+            in response.headers["Content-Disposition"])
+
+
+def test_week_rows_read_as_dates(coordinator_api, october):
+    rows = coordinator_api.get("/stats/breakdown", query_string={**OCT, "by": "week"}).get_json()["rows"]
+    assert (rows[0]["key"], rows[0]["label"]) == ("2026-W40", "9月28日–10月4日")
+    assert (rows[1]["key"], rows[1]["label"]) == ("2026-W41", "10月5日–11日")
+    sheet = load_workbook(io.BytesIO(coordinator_api.get("/stats/export.xlsx", query_string={**OCT, "by": "week"})
+                                     .data)).active
+    assert [c.value for c in sheet[3]][0] == "周" and sheet["A5"].value == "10月5日–11日"
 
 
 def test_xlsx_export_title_and_formats(coordinator_api, october):
@@ -124,9 +152,9 @@ def test_xlsx_export_title_and_formats(coordinator_api, october):
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert "按行业" in sheet["A1"].value
     assert "2026-10-01" in sheet["A2"].value and "城关街道" in sheet["A2"].value
-    assert [c.value for c in sheet[3]] == ["编号", "名称", "核销笔数", "服务人数", "消费金额（元）", "让利金额（元）"]
-    assert [c.value for c in sheet[4]] == ["catering", "餐饮", 2, 1, 150.0, 15.0]
-    assert sheet["F4"].number_format == "#,##0.00"
+    assert [c.value for c in sheet[3]] == ["行业", "核销笔数", "服务人数", "消费金额（元）", "让利金额（元）"]
+    assert [c.value for c in sheet[4]] == ["餐饮", 2, 1, 150.0, 15.0]
+    assert sheet["E4"].number_format == "#,##0.00"
     assert db.session.scalar(select(AuditEntry.detail).where(AuditEntry.action == "stats.export"))["format"] == "xlsx"
 
 
@@ -138,6 +166,38 @@ def test_inactive_shops(coordinator_api, network, make, today):
     response = coordinator_api.get("/stats/inactive.csv", query_string={"days": 7})
     assert "惠民超市" in response.data.decode("utf-8-sig")
     assert_error(coordinator_api.get("/stats/inactive", query_string={"days": 0}), 422, "validation_error")
+
+
+def test_inactive_files_say_never_and_count_the_shops(coordinator_api, network, clock):
+    now = clock.at(datetime(2026, 12, 6, 4))
+    network.log(1, 0, day=date(2026, 9, 1))
+    for shop in network.shops:
+        shop.approved_at = datetime(2026, 6, 1)
+    db.session.commit()
+    rows = list(csv.DictReader(io.StringIO(coordinator_api.get("/stats/inactive.csv", query_string={"days": 30})
+                                           .data.decode("utf-8-sig"))))
+    assert {r["商户名称"]: r["最近核销日"] for r in rows} == {"老兵面馆": "从未核销", "惠民超市": "2026-09-01",
+                                                     "迎宾酒店": "从未核销"}
+    assert {r["通过审核日"] for r in rows} == {"2026-06-01"}
+    response = coordinator_api.get("/stats/inactive.xlsx", query_string={"days": 30})
+    assert 'filename="inactive-shops-30d-to-2026-12-06.xlsx"' in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert [c.value for c in sheet[sheet.max_row]][:2] == ["合计", "3家商户"]
+    assert local_date(now) == date(2026, 12, 6)
+
+
+def test_inactive_keeps_new_shops_apart(coordinator_api, network, clock):
+    clock.at(datetime(2026, 12, 6, 4))
+    network.shops[0].approved_at = datetime(2026, 6, 1)
+    network.shops[1].approved_at = datetime(2026, 12, 6, 3, 50)  # minutes ago
+    network.shops[2].approved_at = datetime(2026, 11, 1)
+    db.session.commit()
+    items = coordinator_api.get("/stats/inactive", query_string={"days": 30}).get_json()["items"]
+    assert {i["name"]: (i["approved_on"], i["new"]) for i in items} == {
+        "老兵面馆": ("2026-06-01", False), "惠民超市": ("2026-12-06", True), "迎宾酒店": ("2026-11-01", False)}
+    rows = list(csv.DictReader(io.StringIO(coordinator_api.get("/stats/inactive.csv", query_string={"days": 30})
+                                           .data.decode("utf-8-sig"))))
+    assert [r["商户名称"] for r in rows] == ["老兵面馆", "迎宾酒店"]
 
 
 def test_public_totals_cached_and_anonymous(client, network, app):
@@ -158,8 +218,8 @@ def test_every_breakdown_exports(coordinator_api, october, by):
     rows = coordinator_api.get("/stats/breakdown", query_string={**OCT, "by": by}).get_json()["rows"]
     csv_rows = list(csv.DictReader(io.StringIO(
         coordinator_api.get("/stats/export.csv", query_string={**OCT, "by": by}).data.decode("utf-8-sig"))))
-    assert [r["label"] for r in csv_rows] == [r["label"] for r in rows]
-    assert sum(int(r["discount"]) for r in csv_rows) == 4300
+    assert [r[list(r)[1 if by == "shop" else 0]] for r in csv_rows] == [r["label"] for r in rows]
+    assert sum(Decimal(r["让利金额（元）"]) for r in csv_rows) == Decimal("43.00")
     sheet = load_workbook(io.BytesIO(
         coordinator_api.get("/stats/export.xlsx", query_string={**OCT, "by": by}).data)).active
     assert sheet.max_row == len(rows) + 4  # title, filters, header, rows, total

@@ -1,6 +1,6 @@
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from PIL import Image
@@ -255,7 +255,7 @@ def test_trend_chart_keeps_its_last_label_inside(app):
 
     rows = [{"label": f"2026-W{n}", "redemptions": n} for n in range(35, 48)]
     with app.test_request_context():
-        svg = str(trend(rows, width=480))
+        svg = str(trend(rows, width=480, height=200))
     labels = re.findall(r'<text x="([\d.]+)" y="188" text-anchor="(\w+)" class="axis">([^<]+)</text>', svg)
     assert labels and all(float(x) <= 474 for x, _anchor, _text in labels)
     assert labels[-1][1] == "end" and labels[0][1] == "middle"
@@ -296,3 +296,36 @@ def test_a_photo_taken_sideways_is_stored_upright(api, make, uploads):
     assert response.status_code == 201
     assert (db.session.get(ShopPhoto, response.get_json()["id"]).width,
             db.session.get(ShopPhoto, response.get_json()["id"]).height) == (20, 40)
+
+
+def test_report_opens_on_the_dashboards_90_days(client, coordinator, network, clock):
+    clock.at(datetime(2026, 12, 6, 4))
+    for path in ("/admin/stats", "/admin/stats/report"):
+        assert "2026-09-08 至 2026-12-06" in client.get(path).get_data(as_text=True), path
+
+
+def test_weeks_read_as_dates_and_a_long_table_folds(client, coordinator, network, clock):
+    clock.at(datetime(2026, 12, 6, 4))
+    network.log(0, 0, day=date(2026, 12, 1))
+    page = client.get("/admin/stats").get_data(as_text=True)
+    weeks = page[page.index('id="trend-week"'):page.index('id="trend-month"')]
+    assert "11月30日–12月6日" in weeks and "W49" not in weeks
+    assert ">11月30日</text>" in weeks  # the chart's axis names a week by its Monday
+    days = page[page.index('id="trend-day"'):page.index('id="trend-week"')]
+    assert '<details class="table-fold">' in days and "查看表格（62行）" in days
+    months = page[page.index('id="trend-month"'):page.index('id="group-street"')]
+    assert "<details" not in months  # four rows sit beside the chart
+
+
+def test_inactive_shops_show_approval_and_keep_new_ones_apart(client, coordinator, network, clock):
+    clock.at(datetime(2026, 12, 6, 4))
+    network.shops[0].approved_at = datetime(2026, 6, 1)
+    network.shops[1].approved_at = datetime(2026, 12, 6, 3, 50)
+    network.shops[2].approved_at = datetime(2026, 6, 1)
+    db.session.commit()
+    page = client.get("/admin/stats?days=30").get_data(as_text=True)
+    section = page[page.index('id="inactive"'):]
+    dormant, newcomers = section.split('id="newcomers"')
+    assert "近30天无核销的商户（2）" in dormant and "2026-06-01" in dormant and "从未核销" in dormant
+    assert "老兵面馆" in dormant and "惠民超市" not in dormant
+    assert "新加入" in newcomers and "惠民超市" in newcomers and "2026-12-06" in newcomers

@@ -333,3 +333,26 @@ def test_the_document_says_a_start_left_out_is_today(api):
     offer_input = next(s for name, s in schema.items() if name.startswith("OfferInput"))
     assert "starts_on" not in offer_input.get("required", [])
     assert "today" in offer_input["properties"]["starts_on"]["description"]
+
+
+def test_amount_off_must_be_below_the_minimum_spend(api, make):
+    shop = make.shop()
+    owner = api.as_(shop.owner)
+    body = offer_body(title="满100减20", kind="amount_off", value=12000, min_spend=10000)
+    error = assert_error(owner.post(f"/shops/{shop.id}/offers", json=body), 422, "validation_error")
+    assert error["fields"]["value"] == ["立减金额（¥120.00）应低于最低消费（¥100.00），否则消费满¥100.00就免单了。请核对金额。"]
+    offer = owner.post(f"/shops/{shop.id}/offers", json=body | {"value": 2000}).get_json()
+    # a change that makes it so is refused too, judged on the offer as it would become
+    error = assert_error(owner.patch(f"/offers/{offer['id']}", json={"min_spend": 2000}), 422, "validation_error")
+    assert "value" in error["fields"]
+    assert db.session.get(Offer, offer["id"]).min_spend == 10000
+
+
+def test_the_service_refuses_it_whoever_calls(app, make):
+    from baiye.errors import DomainError
+    from shops import services
+
+    shop = make.shop()
+    with app.test_request_context(), pytest.raises(DomainError) as caught:
+        services.create_offer(shop, shop.owner, {"title": "x", "kind": "amount_off", "value": 10000, "min_spend": 10000})
+    assert "value" in caught.value.fields

@@ -77,11 +77,12 @@ def test_coordinator_approves_from_queue(client, make):
     assert db.session.get(Shop, shop.id).status == "approved"
 
 
-def test_reject_without_reason_reshows_form(client, make):
+def test_reject_without_reason_goes_back_to_the_shop(client, make):
     shop = make.shop(status="pending")
     sign_in(client, make.coordinator())
     response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": " "})
-    assert response.status_code == 422 and "请填写原因" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/shops/{shop.id}#decision"
+    assert "请填写原因" in client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
     assert db.session.get(Shop, shop.id).status == "pending"
     client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "执照与店名不符"})
     assert db.session.get(Shop, shop.id).status == "rejected"
@@ -91,8 +92,8 @@ def test_reject_without_reason_reshows_form(client, make):
 def test_invalid_transition_on_page_is_explained(client, make):
     shop = make.shop(status="approved")
     sign_in(client, make.coordinator())
-    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "x"})
-    assert response.status_code == 422 and "当前状态不能执行" in response.get_data(as_text=True)
+    response = client.post(f"/admin/shops/{shop.id}/reject", data={"reason": "x"}, follow_redirects=True)
+    assert response.request.path == f"/admin/shops/{shop.id}" and "当前状态不能执行" in response.get_data(as_text=True)
 
 
 def test_queue_is_for_coordinators_only(client, make):
@@ -315,3 +316,52 @@ def test_offer_form_refuses_dates_out_of_range_and_starts_today_when_left_blank(
     before = local_date(utcnow())
     assert client.post("/shop/offers/new", data={**form, "starts_on": ""}).status_code == 302
     assert db.session.query(Offer).one().starts_on in {before, local_date(utcnow())}
+
+
+def test_offer_form_refuses_an_amount_off_not_below_the_minimum_spend(client, make, today):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    response = client.post("/shop/offers/new", data={
+        "title": "满100减20", "kind": "amount_off", "amount": "120", "min_spend": "100", "starts_on": today.isoformat()})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = page[page.index('id="field-amount"'):page.index('id="field-worth"')]
+    assert "立减金额（¥120.00）应低于最低消费（¥100.00）" in field
+    assert db.session.query(Offer).count() == 0
+
+
+def test_offer_form_warns_of_a_large_amount_against_typical_bills(client, make):
+    from tests.reports.helpers import log_redemption, make_member
+
+    shop = make.shop()
+    plain = make.offer(shop)
+    big = make.offer(shop, title="立减", kind="amount_off", value=3000, min_spend=None)
+    member = make_member()
+    for bill in (5000, 7000):
+        log_redemption(shop, plain, member, bill=bill, discount=500)
+    sign_in(client, shop.owner)
+    page = client.get(f"/shop/offers/{big.id}/edit").get_data(as_text=True)
+    assert 'data-typical-bill="6000"' in page
+    assert "立减¥30.00，约为本店近期平均每笔消费（¥60.00）的50%。请确认金额无误。" in page
+    # it is a warning: the offer saves
+    response = client.post(f"/shop/offers/{big.id}/edit", data={
+        "title": "立减", "kind": "amount_off", "amount": "30", "starts_on": big.starts_on.isoformat()})
+    assert response.status_code == 302
+    page = client.get(f"/shop/offers/{plain.id}/edit").get_data(as_text=True)
+    assert '<p class="warning" id="amount-warning" role="status" hidden></p>' in page
+
+
+def test_register_says_when_only_the_licence_check_character_is_wrong(client):
+    good = licence_no()
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    page = client.post("/shops/register", data=register_form(licence_no=typo)).get_data(as_text=True)
+    field = page[page.index('id="field-licence_no"'):]
+    field = field[:field.index("</div>")]
+    assert "营业执照号校验位不符" in field and "应为18位" not in field
+    page = client.post("/shops/register", data=register_form(licence_no=good[:17])).get_data(as_text=True)
+    assert "应为18位统一社会信用代码" in page
+
+
+def test_username_hint_lists_what_is_allowed(client):
+    page = client.get("/shops/register").get_data(as_text=True)
+    assert "3–32位，可用英文字母、数字和 _ . - 三种符号" in page

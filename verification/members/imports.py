@@ -3,12 +3,14 @@ import csv
 import io
 import zipfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 
 from baiye.errors import DomainError, invalid
 
+from .. import tokens
 from .services import MAX_IMPORT_ROWS, category_names
 
 COLUMNS = ("name", "category", "id_number", "phone", "expires_on")
@@ -29,8 +31,67 @@ MAX_COLUMNS = 64  # the header is looked for in this many columns; a sheet decla
 HEADER_ROWS = 100  # the header is the first row with text, within this many rows
 
 
+# The template's headings (ALIASES reads them back) and its example row, which the import skips: a coordinator who
+# leaves it in enrols nobody called 张三. Its ID number is well formed (so the row shows how one looks) and belongs
+# to no one (born 1900-01-01).
+TEMPLATE_HEADINGS = {"name": "姓名", "category": "类别", "id_number": "身份证号", "phone": "手机号",
+                     "expires_on": "有效期至"}
+EXAMPLE_NAME = "张三（示例）"
+EXAMPLE_ID = "11010119000101001" + tokens.id_check_char("11010119000101001")
+
+
+def example_row(today):
+    """The template's one example row ({column: text}), valid until the end of the year after next."""
+    return {"name": EXAMPLE_NAME, "category": "退役军人", "id_number": EXAMPLE_ID, "phone": "13800138000",
+            "expires_on": date(today.year + 2, 12, 31).isoformat()}
+
+
+def template_file(fmt, today):
+    """The import template as (filename, mimetype, bytes): the Chinese headings and one example row."""
+    from reports.exports import append_values  # the one place that writes a sheet's text safely
+
+    headings = [TEMPLATE_HEADINGS[c] for c in COLUMNS]
+    example = [example_row(today)[c] for c in COLUMNS]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerows([headings, example])
+        return ("members-template.csv", "text/csv; charset=utf-8", ("\ufeff" + out.getvalue()).encode("utf-8"))
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "优待对象"
+    append_values(sheet, headings)
+    append_values(sheet, example)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDE", (14, 12, 22, 15, 13)):
+        sheet.column_dimensions[letter].width = width
+        for cell in sheet[letter][1:]:
+            cell.number_format = "@"  # text: Excel would show an ID number as 1.10101E+17 and drop its last digits
+    out = io.BytesIO()
+    book.save(out)
+    return ("members-template.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            out.getvalue())
+
+
+@dataclass
+class Sheet:
+    """The numbered rows of an uploaded list, and each column's heading as the file writes it."""
+
+    rows: list
+    headings: dict = field(default_factory=dict)
+
+
 def read_rows(filename, content):
-    """[(row_number, {column: text})] from a CSV or XLSX file; row 1 is the header.
+    """[(row_number, {column: text})] from a CSV or XLSX file; row 1 is the header (see `read_sheet`)."""
+    return read_sheet(filename, content).rows
+
+
+def read_sheet(filename, content):
+    """A Sheet of [(row_number, {column: text})] from a CSV or XLSX file, and its headings.
 
     Unreadable files and missing columns are a 422 on the `file` field; a file of more than MAX_IMPORT_ROWS
     rows is a 413, decided as soon as the row past the cap is read.
@@ -45,8 +106,8 @@ def read_rows(filename, content):
     else:
         raise invalid({"file": [_("只支持 CSV 或 XLSX（Excel）文件。")]})
     try:
-        with reader(content) as (header, body):
-            return _records(header, body)
+        with reader(content) as (header, headings, body):
+            return Sheet(_records(header, body), headings)
     except UNREADABLE:  # the parsers read lazily: a damaged sheet or an oversized CSV field shows up here
         raise invalid({"file": [_("无法读取该文件的内容，请在 Excel 中另存为 .xlsx 或 UTF-8 编码的 CSV 后重试。")]}) from None
 
@@ -73,6 +134,8 @@ def _records(header, body):
             record[column] = _cell_text(column, value)
         if not any(record.values()):
             continue  # blank lines at the end of a sheet
+        if record.get("name") == EXAMPLE_NAME and tokens.normalise_id_number(record.get("id_number")) == EXAMPLE_ID:
+            continue  # the template's example
         if len(rows) == MAX_IMPORT_ROWS:
             raise too_many_rows()
         category = (record.get("category") or "").strip()
@@ -96,8 +159,8 @@ def _csv(content):
     except csv.Error:
         dialect = csv.excel
     table = enumerate(csv.reader(io.StringIO(text, newline=""), dialect), 1)
-    number, header = _header(table)
-    yield header, table
+    number, header, headings = _header(table)
+    yield header, headings, table
 
 
 @contextmanager
@@ -129,30 +192,32 @@ def _xlsx(content):
             raise invalid({"file": [message]}, message)
         if (sheet.max_row or 0) > MAX_IMPORT_ROWS + HEADER_ROWS:
             raise too_many_rows()
-        number, header = _header(enumerate(
+        number, header, headings = _header(enumerate(
             sheet.iter_rows(max_row=HEADER_ROWS, max_col=MAX_COLUMNS, values_only=True), 1))
         body = sheet.iter_rows(min_row=number + 1, max_col=max(header) + 1, values_only=True)
-        yield header, enumerate(body, number + 1)
+        yield header, headings, enumerate(body, number + 1)
     finally:
         book.close()
 
 
 def _header(table):
-    """(its row number, {column index: column}) of the first row with text; the rest of `table` is the body."""
+    """(its row number, {column index: column}, {column: its heading in the file}) of the first row with text; the
+    rest of `table` is the body."""
     for number, cells in table:
         names = [str(c or "").strip().lstrip("\ufeff") for c in cells]
         if not any(names):
             continue
-        header = {}
+        header, headings = {}, {}
         for index, raw in enumerate(names):
             column = ALIASES.get(raw, raw.lower())
-            if column in COLUMNS or column == "station":
-                header.setdefault(index, column)
+            if (column in COLUMNS or column == "station") and column not in headings:
+                header[index] = column
+                headings[column] = raw
         missing = [c for c in COLUMNS if c not in header.values() and c not in OPTIONAL]
         if missing:
             raise invalid({"file": [_("第 %(row)d 行的表头缺少列：%(cols)s。应有：%(all)s",
                                       row=number, cols=", ".join(missing), all=", ".join(COLUMNS))]})
-        return number, header
+        return number, header, headings
     raise invalid({"file": [_("文件是空的。")]})
 
 

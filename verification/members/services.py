@@ -315,11 +315,16 @@ def import_members(rows, actor, now=None):
     schema = MemberInputSchema()
     key = tokens.id_hash_key()
     good, bad, first_row_of = [], [], {}
+    raw_of = {}
     for number, raw in rows:
+        raw_of[number] = raw
         try:
             data = schema.load(raw)
         except ValidationError as err:
-            bad.append({"row": number, "fields": localise(err.messages)})
+            messages = localise(err.messages)
+            if "category" in messages:
+                messages["category"] = [_category_problem(raw.get("category"))]
+            bad.append({"row": number, "fields": messages})
             continue
         fields = _member_fields(data, now)
         fields["id_hash"] = tokens.id_hash(data["id_number"], key)
@@ -338,6 +343,10 @@ def import_members(rows, actor, now=None):
             bad.append({"row": number, "fields": {"id_number": [_("该身份证号已登记过优待对象。")]}})
     if bad:
         bad.sort(key=lambda item: item["row"])
+        for item in bad:  # whom the row is about and what it says, so the report can be read beside the file
+            raw = raw_of[item["row"]]
+            item["name"] = raw.get("name") or ""
+            item["values"] = {column: "" if raw.get(column) is None else str(raw[column]) for column in item["fields"]}
         raise DomainError("invalid_rows", _("有 %(n)d 行数据有误，未导入任何记录。请改正后重新导入整个文件。", n=len(bad)),
                           422, rows=bad)
     member_rows = [fields for _number, fields in good]
@@ -356,6 +365,26 @@ def import_members(rows, actor, now=None):
     return ids
 
 
+def _category_problem(value):
+    """What is wrong with a spreadsheet's category cell, with the values it may hold."""
+    allowed = _("、").join(category_choices())
+    if not value:
+        return _("请填写类别，可填：%(allowed)s。", allowed=allowed)
+    return _("“%(value)s”不是优待对象类别，可填：%(allowed)s。", value=value, allowed=allowed)
+
+
+def category_choices():
+    """How a spreadsheet may name each category, in Chinese: 退役军人（退役）, 军属, ..."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        chinese = lists.categories()
+    labels = dict(chinese)
+    short = {}
+    for alias, key in current_app.config.get("CATEGORY_ALIASES", {}).items():
+        if len(alias) < len(labels.get(key, "")):
+            short.setdefault(key, alias)
+    return [f"{label}（{short[key]}）" if key in short else label for key, label in chinese]
+
+
 def category_names():
     """{what people type for a category in a spreadsheet: its key, its label, its Chinese label: the key}. In
     Chinese whatever the language of the page the file is uploaded from."""
@@ -364,4 +393,5 @@ def category_names():
     names = {}
     for (key, label), (_key, chinese_label) in zip(lists.categories(), chinese):
         names.update({key: key, label: key, chinese_label: key})
+    names.update(current_app.config.get("CATEGORY_ALIASES", {}))
     return names

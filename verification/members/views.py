@@ -18,7 +18,7 @@ from .. import qr, tokens
 from . import services
 from .api import activation_url, phone_code_body
 from .forms import ActionForm, ImportForm, MemberEditForm, MemberForm, ReasonForm
-from .imports import read_rows
+from .imports import read_sheet, template_file
 from .schemas import MemberInputSchema, MemberQuerySchema, MemberUpdateSchema, ReasonSchema, active_credential, credential_status, member_status
 
 bp = Blueprint("verification", __name__)
@@ -86,14 +86,16 @@ def edit_member(member_id):
 @roles_required("coordinator")
 def import_members():
     form = ImportForm()
-    bad_rows = None
+    bad_rows, headings = None, {}
     if form.validate_on_submit():
         upload = form.file.data
         try:
             if not upload:
                 raise DomainError("validation_error", _("请选择要导入的文件。"), 422,
                                   fields={"file": [_("请选择要导入的文件。")]})
-            ids = services.import_members(read_rows(upload.filename, upload.read()), current_user)
+            sheet = read_sheet(upload.filename, upload.read())
+            headings = sheet.headings  # the report names the columns as the file does
+            ids = services.import_members(sheet.rows, current_user)
         except DomainError as err:
             db.session.rollback()
             bad_rows = err.extra.get("rows")
@@ -102,7 +104,16 @@ def import_members():
             flash(_("已导入 %(n)d 名优待对象，每人已发放优待证。", n=len(ids)), "success")
             return redirect(url_for("verification.members", imported=f"{ids[0]}-{ids[-1]}"))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("verification/import.html", form=form, bad_rows=bad_rows), status
+    return render_template("verification/import.html", form=form, bad_rows=bad_rows, headings=headings,
+                           categories=services.category_choices()), status
+
+
+@bp.get("/admin/members/import/template.<any(csv, xlsx):fmt>")
+@roles_required("coordinator")
+def import_template(fmt):
+    """The import's template: its Chinese headings and one example row (which the import skips)."""
+    filename, mimetype, data = template_file(fmt, local_date(utcnow()))
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/admin/members/<int:member_id>")

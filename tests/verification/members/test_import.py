@@ -156,3 +156,39 @@ def test_chinese_categories_import_from_the_english_page(coord):
                           content_type="multipart/form-data", headers={"Accept-Language": "en"})
     assert response.status_code == 200, response.get_json()
     assert sorted(m.category for m in db.session.query(Member)) == ["family", "veteran", "veteran"]
+
+
+def test_short_and_full_category_names(coord):
+    names = ["现役", "军属", "退役", "烈属", "现役军人", "退役军人", "烈士遗属", "烈士家属"]
+    rows = [person(300 + i, category=name) for i, name in enumerate(names)]
+    response = upload(coord, csv_bytes(rows))
+    assert response.status_code == 200, response.get_json()
+    assert [m.category for m in db.session.query(Member).order_by(Member.id)] == [
+        "active_duty", "family", "veteran", "martyr_family", "active_duty", "veteran", "martyr_family",
+        "martyr_family"]
+
+
+def test_bad_rows_name_the_person_and_repeat_the_value(coord):
+    rows = [person(1, name="王小明", category="退伍"), person(2, name="李红", category=""),
+            person(3, name="赵四", phone="123")]
+    error = assert_error(upload(coord, csv_bytes(rows)), 422, "invalid_rows")
+    first, second, third = error["rows"]
+    assert (first["row"], first["name"], first["values"]) == (2, "王小明", {"category": "退伍"})
+    assert first["fields"]["category"] == [
+        "“退伍”不是优待对象类别，可填：现役军人（现役）、军属、退役军人（退役）、烈士遗属（烈属）。"]
+    assert second["fields"]["category"][0].startswith("请填写类别，可填：现役军人（现役）")
+    assert (third["name"], third["values"]) == ("赵四", {"phone": "123"})
+
+
+def test_the_template_imports_and_its_example_row_is_skipped(client, app, make):
+    from verification.members.imports import EXAMPLE_ID, read_sheet, template_file
+
+    with app.test_request_context():
+        for fmt in ("csv", "xlsx"):
+            name, _mimetype, content = template_file(fmt, date(2026, 12, 6))
+            assert name == f"members-template.{fmt}"
+            sheet = read_sheet(name, content)
+            assert sheet.headings == {"name": "姓名", "category": "类别", "id_number": "身份证号", "phone": "手机号",
+                                      "expires_on": "有效期至"}
+            assert sheet.rows == []  # the example is not a member
+    assert len(EXAMPLE_ID) == 18

@@ -241,3 +241,28 @@ def test_activating_a_new_phone_signs_the_old_one_out(client, coordinator):
 
     assert new_phone.get("/me").status_code == 200 and new_phone.get("/api/v1/me/code").status_code == 200
     assert client.get(detail).status_code == 200
+
+
+def test_import_report_uses_the_files_headings_and_names_the_person(client, coordinator):
+    content = ("姓名,类别,身份证号,手机号,有效期至\n"
+               f"张三,退役,{id_number_for(811)},13900000000,2099-01-01\n"
+               f"李四,退伍,{id_number_for(812)},,2099-01-01\n").encode()
+    response = client.post("/admin/members/import", data={"file": (io.BytesIO(content), "m.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    table = page[page.index('class="table stack bad-rows"'):]
+    assert '<td data-label="姓名">李四</td>' in table and '<td data-label="列">类别</td>' in table
+    assert '<td data-label="填写的内容" class="bad-value">退伍</td>' in table
+    assert "可填：现役军人（现役）、军属、退役军人（退役）、烈士遗属（烈属）" in table
+    assert "张三" not in table  # 退役 is a category
+
+
+def test_import_page_offers_the_template(client, coordinator):
+    page = client.get("/admin/members/import").get_data(as_text=True)
+    assert "/admin/members/import/template.xlsx" in page and "/admin/members/import/template.csv" in page
+    response = client.get("/admin/members/import/template.csv")
+    assert response.mimetype == "text/csv" and "members-template.csv" in response.headers["Content-Disposition"]
+    header, example = response.data.decode("utf-8-sig").splitlines()
+    assert header == "姓名,类别,身份证号,手机号,有效期至" and example.startswith("张三（示例）,退役军人,")
+    assert client.get("/admin/members/import/template.xlsx").status_code == 200

@@ -218,3 +218,15 @@ def test_a_small_image_that_decodes_to_hundreds_of_megabytes_is_refused(client, 
         response = client.post(path, data={field: (io.BytesIO(content.getvalue()), "qr.png")})
         assert response.status_code == 413, (path, response.status_code)
     assert not [record for record in caplog.records if record.exc_info]
+
+
+def test_redeem_without_an_offer_marks_the_offer_list(client, make, till):
+    make.offer(till.shop, title="第二项")  # two offers: none is chosen for the cashier
+    sign_in(client, till.cashier)
+    response = client.post(f"/v/{till.card.card_no}", data={"bill": "20", "idempotency_key": "x"})
+    assert response.status_code == 422
+    page = text(response)
+    fieldset = page[page.index('<fieldset class="offer-pick has-error"'):page.index("</fieldset>")]
+    assert 'aria-invalid="true"' in fieldset
+    assert fieldset.index('<p class="error" id="offer-error" role="alert">请选择一项优惠。</p>') < fieldset.index("第二项")
+    assert db.session.query(Redemption).count() == 0

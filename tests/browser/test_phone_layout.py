@@ -1,0 +1,80 @@
+"""Every main page at 390x844, in Chinese and English: nothing a finger taps under 44 px, no text under 14 px,
+nothing wider than the screen, no table scrolling sideways in its card, chart text at least 12 px on screen."""
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from baiye.clock import local_date, utcnow
+from tests.factories import Factory
+from tests.reports.helpers import log_redemption, make_member
+
+MEASURE = (Path(__file__).parent / "phone_layout.js").read_text()
+PAGES = {
+    None: ["/", "/shops", "/shops/{shop}", "/shops/register", "/login", "/public"],
+    "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
+    "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
+                    "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit"],
+}
+
+
+def seed(app):
+    """A small network with a month of redemptions, so the tables and charts have rows."""
+    with app.test_request_context():
+        make = Factory()
+        make.coordinator(username="coord")
+        shops = [make.shop(name=name, street=street, industry=industry) for name, street, industry in (
+            ("老兵面馆", "chengguan", "catering"), ("惠民超市", "dongcheng", "retail"),
+            ("康复理疗中心", "xicheng", "health"))]
+        owner = shops[0].owner.username
+        offers = [make.offer(shop, starts_on=date(2026, 1, 1)) for shop in shops]
+        make.offer(shops[0], title="满100减20", kind="amount_off", value=2000, min_spend=10000, starts_on=date(2026, 1, 1))
+        make.cashier(shops[0], username="cashier1", display_name="小王")
+        members = [make_member(c, created_at=datetime(2026, 1, 1)) for c in ("veteran", "family", "active_duty")]
+        today = local_date(utcnow())
+        for n in range(40):
+            i = n % 3
+            log_redemption(shops[i], offers[i], members[n % 3], bill=5000 + 137 * n, discount=500 + 13 * n,
+                           day=today - timedelta(days=n % 30))
+        card = make.member(name="王建国").credentials[0].card_no  # enrolled through the service: a card the till takes
+        return {"shop": shops[0].id, "offer": offers[0].id, "card": card}, owner
+
+
+def problems(page):
+    found = page.evaluate(MEASURE)
+    charts = page.evaluate("""() => [...document.querySelectorAll('svg.chart text')].map(
+        t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a).filter(s => s < 12)""")
+    return {k: v for k, v in {"small targets": found["small"], "small text": found["tiny"], "too wide": found["wide"],
+                              "tables scrolling sideways": found["scrolls"], "chart text": charts,
+                              "page width": [found["scrollWidth"]] if found["scrollWidth"] > found["vw"] else []
+                              }.items() if v}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_main_pages_fit_a_phone(live_server, browser, lang, tmp_path):
+    url, app = live_server, live_server.app
+    ids, owner = seed(app)
+    found = {}
+    for role, paths in PAGES.items():
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                      has_touch=True, device_scale_factor=1)
+        page = context.new_page()
+        try:
+            if role:
+                page.goto(f"{url}/login")
+                page.fill("#username", {"owner": owner, "coordinator": "coord"}[role])
+                page.fill("#password", Factory.password)
+                page.get_by_role("button", name="登录").click()
+                page.wait_for_load_state()
+                assert "/login" not in page.url
+            for path in paths:
+                path = path.format(**ids)
+                page.goto(url + path + ("&" if "?" in path else "?") + f"lang={lang}")
+                page.screenshot(path=str(tmp_path / f"{lang}{path.replace('/', '_').replace('?', '_')}.png"),
+                                full_page=True)
+                bad = problems(page)
+                if bad:
+                    found[f"{role or 'public'} {path}"] = bad
+        finally:
+            context.close()
+    assert not found, "\n".join(f"{where}: {bad}" for where, bad in found.items())
