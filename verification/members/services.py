@@ -346,7 +346,7 @@ def import_members(rows, actor, now=None):
         card_numbers = fresh_card_numbers(len(ids))
         db.session.execute(insert(Credential), [
             dict(member_id=member_id, public_id=tokens.new_public_id(), card_no=card_no, serial=1,
-                 status="active", issued_at=now) for member_id, card_no in zip(ids, card_numbers)])
+                 status="active", issued_at=now, live_form="card", digits_slot=tokens.new_digits_slot()) for member_id, card_no in zip(ids, card_numbers)])
     except IntegrityError:  # someone enrolled one of these people while we were checking
         db.session.rollback()
         raise duplicate_member() from None
