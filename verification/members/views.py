@@ -219,11 +219,9 @@ def me():
 @bp.get("/me/card")
 @roles_required("member")
 def me_card():
-    """The member's printable card on a page of its own: to keep in the phone's photos or print."""
-    credential = active_credential(services.member_of(current_user))
-    if credential is None:
-        return redirect(url_for("verification.me"))
-    return render_template("verification/me_card.html", credential=credential)
+    """Where the member's card image used to be: a phone holds no static code any more (a coordinator prints
+    cards), so this leads back to the phone code."""
+    return redirect(url_for("verification.me"))
 
 
 @bp.get("/me/code.svg")

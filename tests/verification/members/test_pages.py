@@ -160,12 +160,16 @@ def test_activation_page_get_changes_nothing_post_signs_in(client, coordinator):
     assert me.status_code == 200 and "王*国" in html and "退役军人" in html and "member-code.js" in html
     svg = client.get("/me/code.svg")
     assert svg.status_code == 200 and svg.headers["Cache-Control"] == "no-store"
-    card_link = re.search(r'href="(/me/card)"', html)
-    assert card_link, "the card is a page, not a bare image"
-    card_page = client.get(card_link.group(1)).get_data(as_text=True)
-    image = re.search(r'<img class="member-card-image" src="([^"]+)"', card_page).group(1)
-    assert client.get(image).mimetype == "image/png" and "长按图片可保存" in card_page and 'href="/me"' in card_page
+    # Nothing static on the phone: no card page, no card number (its last four only), no card image.
+    assert "/me/card" not in html and "card.png" not in html and "可保存打印" not in html
+    member = db.session.query(Member).filter_by(name="王建国").one()
+    credential = member.credentials[0]
+    assert credential.card_no not in html and tokens.format_card_no(credential.card_no) not in html
+    assert credential.card_no[-4:] in html and "手机动态码" in html
+    assert client.get("/me/card").status_code == 302
+    assert client.get(f"/api/v1/credentials/{credential.id}/card.png").status_code == 403
     code = client.get("/api/v1/me/code").get_json()
+    assert code["digits_display"] in html or len(code["digits"]) == 12
     assert resolve_code(code["qr_url"], utcnow()).member.name == "王建国"
     # used: the page says so and does not sign anyone in
     other = client.application.test_client()
