@@ -90,6 +90,8 @@
     live.hidden = true;
     banner.hidden = true;
     stoppedText.textContent = message;
+    var liveForm = document.getElementById("live-form");
+    if (liveForm) { liveForm.textContent = "—"; }
     stopped.hidden = false;
   }
 
