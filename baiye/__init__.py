@@ -5,6 +5,7 @@ import reports.api
 import reports.views
 import shops.api
 import shops.views
+import verification.jwks
 import verification.members.api
 import verification.members.views
 import verification.till.views
@@ -62,6 +63,6 @@ def register_extensions(app):
 
 def register_blueprints(app):
     for area in (core_views, openapi, audit_views, accounts_views, accounts_api, shops.views, shops.api,
-                 verification.members.views, verification.members.api, verification.till.views, reports.views,
-                 reports.api):
+                 verification.members.views, verification.members.api, verification.till.views, verification.jwks,
+                 reports.views, reports.api):
         app.register_blueprint(area.bp)

@@ -43,6 +43,15 @@ VOID_WINDOW_MINUTES = 30
 BILL_CEILING_FEN = 10_000_000  # 100,000 yuan: anything above is a typo at a till
 PHONE_CODE_STEP_SECONDS = 30
 PHONE_CODE_GRACE_STEPS = 2
+# Ed25519 keys that sign codes, {kid: PEM or base64url 32-byte seed}; none configured: one generated once into
+# instance/ed25519.pem. Every listed key verifies and is published at /.well-known/jwks.json; ED25519_SIGNING_KID
+# names the one that signs (needed when more than one is listed). See docs/tokens.md.
+ED25519_KEYS = None
+ED25519_SIGNING_KID = None
+# Cards printed before Ed25519 (HMAC-signed with TOKEN_KEYS, else a key derived from SECRET_KEY) still verify.
+ACCEPT_LEGACY_CARDS = True
+# Misses of the phone's typed number against one credential (its slot) before its typed path is paused.
+TYPED_DIGITS_MISSES = "5 per 10 minutes"
 RETENTION_MONTHS = 24
 
 # The programme's lists. Keys are stable (stored); labels are shown.

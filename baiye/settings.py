@@ -4,6 +4,7 @@ import secrets
 from pathlib import Path
 
 from baiye import config as defaults
+from verification.tokens import instance_signing_keys
 
 ENVIRONMENT = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "RATELIMIT_STORAGE_URI", "TIMEZONE")
 
@@ -27,6 +28,8 @@ def load_config(app, test_config=None, translations=None):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
+    if not app.config.get("ED25519_KEYS"):
+        app.config["ED25519_KEYS"] = instance_signing_keys(app.instance_path)
     if str(app.config.get("BASE_URL", "")).startswith("https://"):
         secure = app.config.get("SECURE_COOKIES", True)
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

@@ -18,6 +18,12 @@ class StatDay(db.Model):
     redemptions = db.Column(db.Integer, nullable=False, default=0)
     bill = db.Column(db.BigInteger, nullable=False, default=0)
     discount = db.Column(db.BigInteger, nullable=False, default=0)
+    # Of `redemptions`, how many identified the member by each form (verification.tokens.FORMS); redemptions
+    # logged before forms were kept are in none of them.
+    phone_qr = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    phone_digits = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    card_qr = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    card_number = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (db.Index("ix_stat_day_shop_day", "shop_id", "day"), {"sqlite_with_rowid": False})
 

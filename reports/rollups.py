@@ -211,12 +211,21 @@ def _remove_member(cur, redemption):
             _set_bit(cur, model, key, member_id, False)
 
 
+FORMS = ("phone_qr", "phone_digits", "card_qr", "card_number")  # verification.tokens.FORMS: StatDay's columns
+
+
+def _form_counts(redemption, sign):
+    form = getattr(redemption, "credential_form", None)
+    return {name: sign if name == form else 0 for name in FORMS}
+
+
 def add_redemption(session, redemption):
     """Count a newly logged redemption in its day's roll-ups."""
     cur = till_cursor(session)
     _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
-                                   redemptions=1, bill=redemption.bill, discount=redemption.discount),
-            ("redemptions", "bill", "discount"))
+                                   redemptions=1, bill=redemption.bill, discount=redemption.discount,
+                                   **_form_counts(redemption, 1)),
+            ("redemptions", "bill", "discount", *FORMS))
     _add_member(cur, redemption.day, redemption.shop_id, redemption.category, redemption.member_id)
 
 
@@ -224,8 +233,9 @@ def remove_redemption(session, redemption):
     """Take a voided redemption out of its (possibly long past) day's roll-ups."""
     cur = till_cursor(session)
     _upsert(cur, StatDay, dict(day=redemption.day, shop_id=redemption.shop_id, category=redemption.category,
-                                   redemptions=-1, bill=-redemption.bill, discount=-redemption.discount),
-            ("redemptions", "bill", "discount"))
+                                   redemptions=-1, bill=-redemption.bill, discount=-redemption.discount,
+                                   **_form_counts(redemption, -1)),
+            ("redemptions", "bill", "discount", *FORMS))
     _remove_member(cur, redemption)
 
 
@@ -266,7 +276,8 @@ def rebuild_rollups(start=None, end=None, session=None):
                                                  between(StatAllMembers.first, start, end)))
 
     # One streaming pass over the live redemptions (untyped columns: no per-row conversions).
-    query = "SELECT day, shop_id, category, member_id, bill, discount FROM redemption WHERE voided_at IS NULL"
+    query = ("SELECT day, shop_id, category, member_id, bill, discount, credential_form FROM redemption"
+             " WHERE voided_at IS NULL")
     params = {}
     if start:
         query += " AND day >= :start"
@@ -276,20 +287,23 @@ def rebuild_rollups(start=None, end=None, session=None):
         params["end"] = end
     statement = text(query).bindparams(*(bindparam(k, type_=db.Date) for k in params))
     groups = {}
-    for day, shop_id, category, member_id, bill, discount in session.execute(statement, params).yield_per(50_000):
+    for day, shop_id, category, member_id, bill, discount, form in (
+            session.execute(statement, params).yield_per(50_000)):
         acc = groups.get((day, shop_id, category))
         if acc is None:
-            acc = groups[(day, shop_id, category)] = [0, 0, 0, set()]
+            acc = groups[(day, shop_id, category)] = [0, 0, 0, set(), dict.fromkeys(FORMS, 0)]
         acc[0] += 1
         acc[1] += bill
         acc[2] += discount
         acc[3].add(member_id)
+        if form in acc[4]:
+            acc[4][form] += 1
 
     day_rows, member_rows, everywhere = [], [], {}
-    for (day, shop_id, category), (n, bill, discount, ids) in groups.items():
+    for (day, shop_id, category), (n, bill, discount, ids, forms) in groups.items():
         day = day if isinstance(day, date) else date.fromisoformat(day)
         day_rows.append(dict(day=day, shop_id=shop_id, category=category, redemptions=n, bill=bill,
-                             discount=discount))
+                             discount=discount, **forms))
         member_rows.append(dict(day=day, shop_id=shop_id, category=category, members=pack_ids(ids)))
         everywhere.setdefault((day, category), set()).update(ids)
     _insert_chunks(session, StatDay, day_rows, 5000)

@@ -66,6 +66,11 @@ class ShopStatusSchema(Schema):
     rejected = fields.Integer()
 
 
+BY_FORM = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+    "description": "Redemptions by the form that identified the member: phone_qr, phone_digits, card_qr, card_number "
+                   "(and unrecorded, for redemptions logged before forms were kept, when there are any)"})
+
+
 class SummarySchema(Schema):
     shops = fields.Nested(ShopStatusSchema)
     offers_active = fields.Integer()
@@ -74,6 +79,7 @@ class SummarySchema(Schema):
     beneficiaries = fields.Integer()
     bill = fields.Integer()
     discount = fields.Integer()
+    by_form = BY_FORM
 
 
 class BreakdownRowSchema(Schema):

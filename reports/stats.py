@@ -22,7 +22,7 @@ from shops.models import Offer, Shop
 from verification.members.models import Member
 
 from .models import StatAllMembers, StatDay, StatDayMembers, StatMonthMembers, StatWeekMembers
-from .rollups import month_end, month_start, unpack_ids, week_end, week_start
+from .rollups import FORMS, month_end, month_start, unpack_ids, week_end, week_start
 
 GROUPS = ("industry", "street", "category", "shop", "day", "week", "month")
 STATUSES = ("approved", "pending", "suspended", "rejected")
@@ -267,29 +267,31 @@ class Figures:
         return self._cache[name]
 
     def _summed(self, group_columns):
-        columns = [func.sum(StatDay.redemptions), func.sum(StatDay.bill), func.sum(StatDay.discount)]
+        columns = [func.sum(StatDay.redemptions), func.sum(StatDay.bill), func.sum(StatDay.discount),
+                   *(func.sum(getattr(StatDay, form)) for form in FORMS)]
         query = (select(*group_columns, *columns)
                  .where(*_rollup_conditions(StatDay, StatDay.day, self.filters, self.shops))
                  .group_by(*group_columns))
         return db.session.execute(query).all()
 
     def sums(self, by=None):
-        """{group: [redemptions, bill, discount]}: by day from one query, everything else from per shop and category."""
+        """{group: [redemptions, bill, discount, *redemptions by form (FORMS)]}: by day from one query, everything
+        else from per shop and category."""
         result = {}
+        width = 3 + len(FORMS)
         if by in ("day", "week", "month"):
             fold = {"week": week_key, "month": month_key, "day": date.isoformat}[by]
-            rows = ((fold(d), n, b, x) for d, n, b, x in self._once("per_day", lambda: self._summed([StatDay.day])))
+            rows = ((fold(row[0]), *row[1:]) for row in self._once("per_day", lambda: self._summed([StatDay.day])))
         else:
             key = _grouper(by, self.shops) if by else _one_group
-            rows = ((key(None, s, c), n, b, x) for s, c, n, b, x in self._once(
+            rows = ((key(None, row[0], row[1]), *row[2:]) for row in self._once(
                 "per_shop", lambda: self._summed([StatDay.shop_id, StatDay.category])))
-        for group, n, bill, discount in rows:
-            acc = result.setdefault(group, [0, 0, 0])
-            acc[0] += int(n or 0)
-            acc[1] += int(bill or 0)
-            acc[2] += int(discount or 0)
+        for group, *values in rows:
+            acc = result.setdefault(group, [0] * width)
+            for index, value in enumerate(values):
+                acc[index] += int(value or 0)
         if by is None and not result:
-            result[None] = [0, 0, 0]
+            result[None] = [0] * width
         return result
 
     def people(self, key=None):
@@ -356,17 +358,26 @@ def breakdown(filters, by, figures=None):
         keys = [(k, k) for k in _time_keys(by, figures.bounds)]
     rows = []
     for key, label in keys:
-        n, bill, discount = sums.get(key, (0, 0, 0))
+        n, bill, discount, *forms = sums.get(key, (0,) * (3 + len(FORMS)))
         rows.append({"key": key, "label": str(label), "redemptions": n, "beneficiaries": counts.get(key, 0),
-                     "bill": bill, "discount": discount})
+                     "bill": bill, "discount": discount, "by_form": by_form(n, forms)})
     return rows
+
+
+def by_form(redemptions, forms):
+    """{form: redemptions} for FORMS, and `unrecorded` for redemptions logged before forms were kept (if any)."""
+    counts = dict(zip(FORMS, forms))
+    unrecorded = redemptions - sum(forms)
+    if unrecorded:
+        counts["unrecorded"] = unrecorded
+    return counts
 
 
 def summary(filters, now=None, figures=None):
     """The headline figures for a period and filters (voided redemptions excluded)."""
     now = now or utcnow()
     figures = figures or Figures(filters)
-    n, bill, discount = figures.sums()[None]
+    n, bill, discount, *forms = figures.sums()[None]
     status = dict.fromkeys(STATUSES, 0)
     for value, count in db.session.execute(
             select(Shop.status, func.count()).where(*shop_conditions(filters)).group_by(Shop.status)):
@@ -379,6 +390,7 @@ def summary(filters, now=None, figures=None):
         "beneficiaries": figures.people().get(None, 0),
         "bill": bill,
         "discount": discount,
+        "by_form": by_form(n, forms),
     }
 
 
@@ -444,7 +456,7 @@ def typical_bill(shop_id, now=None, days=90):
 def public_totals():
     """Programme totals for everyone: no personal data, no filters."""
     figures = Figures(Filters())
-    n, _bill, discount = figures.sums()[None]
+    n, _bill, discount, *_forms = figures.sums()[None]
     approved = db.session.scalar(select(func.count(Shop.id)).where(Shop.status == "approved")) or 0
     return {"shops": approved, "redemptions": n, "beneficiaries": figures.people().get(None, 0),
             "discount": discount}

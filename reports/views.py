@@ -61,6 +61,14 @@ def _query_args(args):
     return {k: v for k, v in args.items() if v}
 
 
+def weak_form_shops(rows, limit=20):
+    """The shops whose redemptions rest most on typed numbers (then on printed cards): the ones to follow up."""
+    def weak(row):
+        forms, n = row["by_form"], row["redemptions"] or 1
+        return (-(forms["phone_digits"] + forms["card_number"]) / n, -forms["card_qr"] / n, -row["redemptions"])
+    return sorted((row for row in rows if row["redemptions"]), key=weak)[:limit]
+
+
 @bp.get("/admin/stats")
 @roles_required("coordinator")
 def dashboard():
@@ -82,6 +90,7 @@ def dashboard():
     return render_template(
         "reports/dashboard.html", errors={}, args=args, shops=shops, filters=filters, summary=summary,
         trends=trends, groups=groups, top_shops=groups["shop"][:10], days=days,
+        form_shops=weak_form_shops(groups["shop"]),
         inactive=stats.inactive_shops(days, filters), query=_query_args(args), charts=charts)
 
 

@@ -7,10 +7,12 @@ times within its 30-second step. Nothing is written to disk, so app servers stay
 nothing personal lingers in files.
 """
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
 import qrcode
+import zxingcpp
 import qrcode.image.svg
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
@@ -92,3 +94,27 @@ def card_png(qr_text, card_no_display, title, category, masked_name, expires_lab
     out = io.BytesIO()
     card.save(out, format="PNG", optimize=True, dpi=(300, 300))
     return out.getvalue()
+
+
+_DARK_RUN = re.compile(rb"\x00+")
+
+
+@lru_cache(maxsize=4096)  # ~7 kB each
+def qr_svg_inline(text):
+    """A QR holding exactly `text` at error correction M, as a compact SVG element (str) to put inline in a page.
+
+    For sheets of hundreds of cards: zxing-cpp encodes in C++ (about 0.5 ms against 4-8 ms for the pure-Python
+    encoders), and every dark run of a row becomes one rectangle of a single path, so a sheet of 300 cards is
+    one request that renders in a few hundred milliseconds the first time and from this cache after that.
+    """
+    image = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
+        scale=1, add_quiet_zones=False)
+    size = image.shape[1]
+    data = memoryview(image).tobytes()
+    stride = size + 1  # rows joined by a light byte, so that one scan finds every row's dark runs
+    rows = b"\xff".join(data[i:i + size] for i in range(0, len(data), size))
+    path = [f"M{run.start() % stride} {run.start() // stride}h{run.end() - run.start()}v1h-{run.end() - run.start()}z"
+            for run in _DARK_RUN.finditer(rows)]
+    return (f'<svg class="qr-svg" xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {size + 4} {size + 4}" '
+            f'shape-rendering="crispEdges" role="img"><rect x="-2" y="-2" width="{size + 4}" height="{size + 4}" '
+            f'fill="#fff"/><path d="{"".join(path)}"/></svg>')

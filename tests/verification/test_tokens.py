@@ -31,7 +31,7 @@ def test_card_url_resolves_to_the_credential(make):
     credential = make.credential()
     url = tokens.code_url(tokens.card_token(credential))
     assert url.startswith("https://yj.example.cn/v/")
-    assert len(url) < 80  # a small QR
+    assert len(url) < 150  # a small QR (version 7-8 at ECC M: test_qr_version_and_error_correction)
     assert resolve_code(url, utcnow()).id == credential.id
     assert resolve_code(tokens.card_token(credential), utcnow()).id == credential.id
     other_origin = "http://127.0.0.1:5000/v/" + tokens.card_token(credential)
@@ -61,6 +61,11 @@ def test_card_number_typo_is_invalid_and_unknown_number_is_unknown(make):
     number = credential.card_no
     typo = number[:5] + str((int(number[5]) + 1) % 10) + number[6:]
     assert reason_of(typo) == "invalid"
+    with pytest.raises(DomainError) as caught:
+        resolve_code(typo, utcnow())
+    assert caught.value.extra["detail"] == "check_digit" and "卡号有误，请核对后重输" in caught.value.message
+    assert "伪造" not in caught.value.message
+    assert reason_of(number[:-1]) == "invalid"  # a digit left out: a typo too
     body = "12345678901"
     candidate = body + tokens.luhn_digit(body)
     assert candidate != number
@@ -83,8 +88,14 @@ def test_expired_member_is_refused_as_expired(make):
     assert resolve_code(token, utcnow()).id == credential.id
 
 
+def on_phone(credential):
+    credential.live_form = "phone"
+    db.session.commit()
+    return credential
+
+
 def test_phone_code_window(app, make):
-    credential = make.credential()
+    credential = on_phone(make.credential())
     step = app.config["PHONE_CODE_STEP_SECONDS"]
     grace = app.config["PHONE_CODE_GRACE_STEPS"]
     issued = tokens.step_start(tokens.step_at(utcnow()))  # the start of a step
@@ -102,7 +113,7 @@ def test_phone_code_window(app, make):
 
 
 def test_phone_code_from_the_future_is_invalid(make):
-    credential = make.credential()
+    credential = on_phone(make.credential())
     now = utcnow()
     token = tokens.phone_token(credential, now + timedelta(hours=1))
     assert reason_of(token, now) == "invalid"
@@ -129,37 +140,136 @@ def test_forged_token_for_unknown_credential_is_unknown(make):
     assert reason_of(real) == "unknown"
 
 
+def seed(n):
+    return tokens._b64(bytes([n]) * 32)
+
+
 def test_key_rotation(app, make):
-    app.config["TOKEN_KEYS"] = {"k1": "first-secret"}
-    app.config["TOKEN_SIGNING_KID"] = "k1"
+    app.config["ED25519_KEYS"] = {"k1": seed(1)}
+    app.config["ED25519_SIGNING_KID"] = None
     credential = make.credential()
     old = tokens.card_token(credential)
     old_phone = tokens.phone_token(credential, utcnow())
     assert old.startswith("k1.")
-    app.config["TOKEN_KEYS"] = {"k1": "first-secret", "k2": "second-secret"}
-    app.config["TOKEN_SIGNING_KID"] = "k2"
+    app.config["ED25519_KEYS"] = {"k1": seed(1), "k2": seed(2)}
+    app.config["ED25519_SIGNING_KID"] = "k2"
     new = tokens.card_token(credential)
     assert new.startswith("k2.") and new != old
     assert resolve_code(old, utcnow()).id == credential.id
-    assert resolve_code(old_phone, utcnow()).id == credential.id
     assert resolve_code(new, utcnow()).id == credential.id
+    credential.live_form = "phone"
+    db.session.commit()
+    assert resolve_code(old_phone, utcnow()).id == credential.id
+    credential.live_form = "card"
+    db.session.commit()
+    assert [key["kid"] for key in tokens.jwks()["keys"]] == ["k1", "k2"]
     # a token claiming k1 but signed with k2's key is refused
     assert reason_of("k1." + new.split(".", 1)[1]) == "invalid"
     # once k1 is retired its tokens no longer verify; an unknown kid is invalid
-    app.config["TOKEN_KEYS"] = {"k2": "second-secret"}
+    app.config["ED25519_KEYS"] = {"k2": seed(2)}
     assert reason_of(old) == "invalid"
     assert reason_of("zz." + new.split(".", 1)[1]) == "invalid"
-    # the same kid with a different secret (a wrong key) is invalid too
-    app.config["TOKEN_KEYS"] = {"k2": "not-the-secret"}
+    # the same kid with a different key (a wrong key) is invalid too
+    app.config["ED25519_KEYS"] = {"k2": seed(3)}
     assert reason_of(new) == "invalid"
 
 
-def test_default_key_derives_from_secret_key(app, make):
+def test_default_key_is_generated_once_into_instance(app, tmp_path):
+    from baiye import create_app
+    from ..conftest import base_config
+
+    config = dict(base_config(tmp_path))
+    keys = tokens.instance_signing_keys(str(tmp_path / "inst"))
+    assert keys == tokens.instance_signing_keys(str(tmp_path / "inst"))  # read back, not generated again
+    (kid, pem), = keys.items()
+    assert pem.startswith("-----BEGIN PRIVATE KEY-----") and len(kid) == 6
+    assert oct((tmp_path / "inst" / "ed25519.pem").stat().st_mode & 0o777) == "0o600"
+    assert create_app(config).config["ED25519_KEYS"]  # created when none is configured
+
+
+def test_legacy_hmac_cards_still_verify_as_card_qr(app, make):
     credential = make.credential()
-    token = tokens.card_token(credential)
-    assert token.startswith("d1.")
-    app.config["SECRET_KEY"] = "another"
-    assert reason_of(token) == "invalid"
+    legacy = tokens.legacy_card_token(credential)  # as printed before Ed25519: kid d1, HMAC from SECRET_KEY
+    assert legacy.startswith("d1.") and len(legacy) < 45
+    resolved = resolve_code(tokens.code_url(legacy), utcnow())
+    assert resolved.id == credential.id and resolved.credential_form == "card_qr"
+    kid, body = legacy.split(".")
+    assert reason_of(kid + "." + body[:-2] + ("AA" if body[-2:] != "AA" else "BB")) == "invalid"
+    app.config["ACCEPT_LEGACY_CARDS"] = False
+    assert reason_of(legacy) == "invalid"
+    app.config["ACCEPT_LEGACY_CARDS"] = True
+    app.config["SECRET_KEY"] = "another"  # the key it was made with is gone
+    assert reason_of(legacy) == "invalid"
+    revoke_credential(credential, None, "reissued")
+
+
+def test_forms_are_recorded_and_the_other_form_is_refused(app, make):
+    credential = make.credential()
+    now = utcnow()
+    assert resolve_code(tokens.card_token(credential), now).credential_form == "card_qr"
+    assert resolve_code(credential.card_no, now).credential_form == "card_number"
+    with pytest.raises(DomainError) as caught:
+        resolve_code(tokens.phone_token(credential, now), now)
+    assert caught.value.extra == {"reason": "revoked", "detail": "phone_not_live"}
+    credential.live_form = "phone"
+    db.session.commit()
+    assert resolve_code(tokens.phone_token(credential, now), now).credential_form == "phone_qr"
+    assert resolve_code(tokens.phone_digits(credential, now), now).credential_form == "phone_digits"
+    for code in (tokens.card_token(credential), credential.card_no):
+        with pytest.raises(DomainError) as caught:
+            resolve_code(code, now)
+        assert caught.value.extra == {"reason": "revoked", "detail": "card_not_live"}
+        assert "手机" in caught.value.message
+
+
+def test_phone_digits_window_and_format(app, make, clock):
+    from datetime import datetime
+
+    now = clock.at(datetime(2026, 11, 21, 3, 0, 0))
+    credential = make.credential()
+    credential.live_form = "phone"
+    db.session.commit()
+    digits = tokens.phone_digits(credential, now)
+    assert len(digits) == 12 and digits.startswith("0") and digits.isdigit()
+    assert not tokens.card_no_valid(digits) or not tokens.CARD_RE.match(digits)  # never taken for a card number
+    assert tokens.format_digits(digits) == f"{digits[:4]} {digits[4:8]} {digits[8:]}"
+    step = app.config["PHONE_CODE_STEP_SECONDS"]
+    grace = app.config["PHONE_CODE_GRACE_STEPS"]
+    _refresh, expires_at = tokens.phone_code_times(now)
+    assert resolve_code(tokens.format_digits(digits), now).id == credential.id
+    assert resolve_code(digits, expires_at - timedelta(seconds=1)).id == credential.id
+    with pytest.raises(DomainError) as caught:
+        resolve_code(digits, expires_at)
+    assert caught.value.extra == {"reason": "unknown", "detail": "digits"}
+    assert expires_at - now <= timedelta(seconds=step * (grace + 1)) <= timedelta(seconds=90)
+    # a wrong code in the right slot misses
+    wrong = digits[:5] + f"{(int(digits[5:]) + 1) % 10**7:07d}"
+    with pytest.raises(DomainError):
+        resolve_code(wrong, now)
+
+
+def test_guess_probability_per_try_is_below_one_in_a_million(app):
+    accepted_steps = app.config["PHONE_CODE_GRACE_STEPS"] + 1
+    assert accepted_steps / tokens.DIGITS_CODE < 1e-6  # against one credential (its slot is shown on the phone)
+
+
+def test_qr_version_and_error_correction(make):
+    """The phone code's QR stays small: version <= 10 at error correction M (the card code is the baseline)."""
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    credential = make.credential(name="欧阳小明")
+    credential.member.category = "martyr_family"
+    versions = {}
+    for name, token in (("card", tokens.card_token(credential)), ("phone", tokens.phone_token(credential, utcnow())),
+                        ("legacy", tokens.legacy_card_token(credential))):
+        code = qrcode.QRCode(error_correction=ERROR_CORRECT_M)
+        code.add_data(tokens.code_url(token))
+        code.make(fit=True)
+        versions[name] = code.version
+    assert versions["phone"] <= 10 and versions["card"] <= 10, versions
+    assert versions["legacy"] <= versions["card"] <= versions["phone"]
+    print("QR versions at ECC M:", versions)
 
 
 def test_mask_name_and_card_last4():

@@ -7,7 +7,7 @@ from baiye import lists
 from baiye.accounts.services import issue_api_token
 from baiye.api import API_PREFIX, doc, load, query_args, roles_required
 from baiye.clock import iso_utc, local_date, utcnow
-from baiye.errors import invalid
+from baiye.errors import DomainError, invalid
 from baiye.extensions import db, limiter
 
 from .. import qr, tokens
@@ -96,7 +96,8 @@ def revoke(credential_id):
 def card_fields(credential):
     return {"id": credential.id, "card_no": credential.card_no,
             "card_no_display": tokens.format_card_no(credential.card_no),
-            "qr_url": tokens.code_url(tokens.card_token(credential)), "status": credential_status(credential)}
+            "qr_url": tokens.code_url(tokens.card_token(credential)), "status": credential_status(credential),
+            "live_form": credential.live_form}
 
 
 def image(body, mimetype, max_age=3600):
@@ -106,14 +107,26 @@ def image(body, mimetype, max_age=3600):
 
 
 @bp.get("/credentials/<int:credential_id>/card")
-@roles_required("coordinator", "member")
+@roles_required("coordinator")
 @doc(response=CardSchema, summary="The card's number and the exact text of its QR")
 def card(credential_id):
     return CardSchema().dump(card_fields(services.card_credential(credential_id, current_user)))
 
 
+@bp.post("/credentials/<int:credential_id>/print")
+@roles_required("coordinator")
+@doc(response=CardSchema, summary="Print a member's card: the card becomes the form they carry (their phone code "
+                                  "stops); audited")
+def print_card(credential_id):
+    credential = services.get_credential(credential_id)
+    if credential.status != "active":
+        raise DomainError("invalid_transition", _("该优待证已作废或过期，不能打印。请先补发新证。"), 409)
+    services.print_cards([credential], current_user)
+    return CardSchema().dump(card_fields(credential))
+
+
 @bp.get("/credentials/<int:credential_id>/card.png")
-@roles_required("coordinator", "member")
+@roles_required("coordinator")
 @doc(summary="The printable card image (85.6 x 54 mm at 300 dpi), QR included")
 def card_png(credential_id):
     credential = services.card_credential(credential_id, current_user)
@@ -131,7 +144,7 @@ def card_png(credential_id):
 
 
 @bp.get("/credentials/<int:credential_id>/qr.svg")
-@roles_required("coordinator", "member")
+@roles_required("coordinator")
 @doc(summary="The card's QR alone, as SVG")
 def card_qr_svg(credential_id):
     credential = services.card_credential(credential_id, current_user)
@@ -139,7 +152,7 @@ def card_qr_svg(credential_id):
 
 
 @bp.get("/credentials/<int:credential_id>/qr.png")
-@roles_required("coordinator", "member")
+@roles_required("coordinator")
 @doc(summary="The card's QR alone, as PNG")
 def card_qr_png(credential_id):
     credential = services.card_credential(credential_id, current_user)
@@ -159,8 +172,10 @@ def activate():
 
 def phone_code_body(now=None):
     now = now or utcnow()
-    _credential, token, refresh_at, expires_at = services.phone_code(current_user, now)
-    return {"qr_url": tokens.code_url(token), "expires_at": iso_utc(expires_at), "refresh_at": iso_utc(refresh_at),
+    credential, token, refresh_at, expires_at = services.phone_code(current_user, now)
+    digits = tokens.phone_digits(credential, now)
+    return {"qr_url": tokens.code_url(token), "digits": digits, "digits_display": tokens.format_digits(digits),
+            "expires_at": iso_utc(expires_at), "refresh_at": iso_utc(refresh_at),
             "server_time": iso_utc(now), "step_seconds": tokens.step_seconds()}
 
 
@@ -183,4 +198,6 @@ def me():
     return {"masked_name": tokens.mask_name(member.name), "category": member.category,
             "category_label": lists.category_label(member.category), "expires_on": member.expires_on.isoformat(),
             "expired": member.expires_on < local_date(utcnow()),
-            "credential_id": credential.id if credential else None}
+            "credential_id": credential.id if credential else None,
+            "card_last4": tokens.card_last4(credential.card_no) if credential else None,
+            "live_form": credential.live_form if credential else None}

@@ -1,6 +1,8 @@
 from baiye.clock import utcnow
 from baiye.extensions import db
 
+from ..tokens import new_digits_slot
+
 CATEGORY_KEYS = ("active_duty", "family", "veteran", "martyr_family")
 
 
@@ -31,6 +33,12 @@ class Credential(db.Model):
     issued_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     revoked_at = db.Column(db.DateTime)
     revoked_reason = db.Column(db.String(500))
+    # The one form the member carries (DESIGN.md): "phone" (rotating QR and digits; set when a phone is
+    # activated) or "card" (the printed card; set when a coordinator prints it). The other form is refused.
+    live_form = db.Column(db.String(8), nullable=False, default="card", server_default="card")
+    # The first four digits (after the 0) of the phone's typed number: narrows a typed number to a few credentials.
+    digits_slot = db.Column(db.Integer, nullable=False, default=new_digits_slot, server_default="0",
+                            index=True)
 
     member = db.relationship(Member, back_populates="credentials")
 

@@ -158,10 +158,15 @@ class CardSchema(Schema):
     card_no_display = fields.String()
     qr_url = fields.String()
     status = fields.String()
+    live_form = fields.String(metadata={"description": "card: the printed card verifies; phone: the member's phone "
+                                                       "does, and this card does not until it is printed (POST .../print)"})
 
 
 class PhoneCodeSchema(Schema):
     qr_url = fields.String()
+    digits = fields.String(metadata={"description": "12 digits a cashier types when the camera fails; valid in the "
+                                                    "same window as qr_url"})
+    digits_display = fields.String(metadata={"description": "digits grouped in fours, to read aloud"})
     expires_at = fields.String()
     refresh_at = fields.String()
     server_time = fields.String()

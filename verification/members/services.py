@@ -52,9 +52,10 @@ def fresh_card_numbers(count):
     return list(chosen)
 
 
-def _new_credential(member, serial, now):
+def _new_credential(member, serial, now, live_form="card"):
     credential = Credential(member=member, public_id=tokens.new_public_id(), card_no=fresh_card_numbers(1)[0],
-                            serial=serial, status="active", issued_at=now)
+                            serial=serial, status="active", issued_at=now, live_form=live_form,
+                            digits_slot=tokens.new_digits_slot())
     db.session.add(credential)
     return credential
 
@@ -153,7 +154,9 @@ def reissue_credential(member, actor, now=None):
         _revoke(current, REISSUED, now)
         db.session.flush()  # the partial unique index allows one active credential at a time
     serial = max((c.serial for c in member.credentials), default=0) + 1
-    credential = _new_credential(member, serial, now)
+    latest = max(member.credentials, key=lambda c: c.serial, default=None)
+    # The member keeps the form they carry: a phone shows the new credential's code at once; a card is reprinted.
+    credential = _new_credential(member, serial, now, latest.live_form if latest else "card")
     try:
         db.session.flush()
     except IntegrityError:  # another coordinator reissued at the same moment
@@ -263,6 +266,11 @@ def activate(token, now=None):
     user.last_login_at = now
     db.session.execute(update(ActivationLink).where(ActivationLink.id == link.id).values(user_id=user.id))
     audit.record(user, "activation.use", member, now=now, link_id=link.id)
+    credential = active_credential(member)
+    if credential is not None and credential.live_form != "phone":
+        # The phone becomes the form the member carries: a printed card (or a saved image of it) stops verifying.
+        credential.live_form = "phone"
+        audit.record(user, "credential.form", credential, now=now, member_id=member.id, live_form="phone")
     db.session.commit()
     forget_tokens()
     return user
@@ -286,18 +294,37 @@ def phone_code(user, now=None):
     reason = tokens.credential_state(credential, now)
     if reason:
         raise tokens.refuse(reason)
+    if credential.live_form != "phone":
+        raise DomainError("credential_invalid", _("服务站已为您打印实体优待卡，手机优待码已停用，请出示实体卡。如需改回手机出示，请联系服务站重新激活。"),
+                          409, reason="revoked", detail="phone_not_live")
     refresh_at, expires_at = tokens.phone_code_times(now)
     return credential, tokens.phone_token(credential, now), refresh_at, expires_at
 
 
 def card_credential(credential_id, viewer):
-    """A credential whose card the viewer may see: coordinators, and the member it belongs to."""
+    """A credential whose printed card the viewer may see: coordinators only. A member's phone never holds a
+    static code (a saved image would verify for ever): printing a card is the coordinators' act (print_cards)."""
     credential = get_credential(credential_id)
     if viewer.role == "coordinator":
         return credential
-    if viewer.role == "member" and viewer.member_id == credential.member_id:
-        return credential
+    if viewer.role == "member":
+        raise forbidden(_("实体卡由服务站打印，手机上只出示动态优待码。"))
     raise forbidden(_("只能查看本人的优待证。"))
+
+
+def print_cards(credentials, actor, now=None):
+    """Print these credentials' cards: each becomes the form its member carries (its phone code stops), and
+    each is recorded in the audit log. Returns the credentials."""
+    now = now or utcnow()
+    for credential in credentials:
+        if credential.status != "active":
+            continue
+        previous = credential.live_form
+        credential.live_form = "card"
+        audit.record(actor, "credential.print", credential, now=now, member_id=credential.member_id,
+                     previous_form=previous)
+    db.session.commit()
+    return credentials
 
 
 # --- import -----------------------------------------------------------------------------------------
@@ -356,7 +383,7 @@ def import_members(rows, actor, now=None):
         card_numbers = fresh_card_numbers(len(ids))
         db.session.execute(insert(Credential), [
             dict(member_id=member_id, public_id=tokens.new_public_id(), card_no=card_no, serial=1,
-                 status="active", issued_at=now) for member_id, card_no in zip(ids, card_numbers)])
+                 status="active", issued_at=now, live_form="card", digits_slot=tokens.new_digits_slot()) for member_id, card_no in zip(ids, card_numbers)])
     except IntegrityError:  # someone enrolled one of these people while we were checking
         db.session.rollback()
         raise duplicate_member() from None

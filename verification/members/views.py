@@ -3,6 +3,7 @@ import base64
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_login import current_user
 
 from baiye.accounts.views import start_session
@@ -179,15 +180,49 @@ def member_id(text):
     return number
 
 
+def print_selection(values):
+    """The members chosen for printing: ticked (?ids=1&ids=2 or ids=1,2), an id range (an import's batch: from, to)
+    and/or a category. Nothing chosen is an empty selection, never every member."""
+    ids = [member_id(x) for value in values.getlist("ids") for x in value.split(",") if x.strip()]
+    first, last = (member_id(values.get(end, "")) for end in ("from", "to"))
+    category = values.get("category") or None
+    chosen = {"ids": ids, "first_id": first, "last_id": last, "category": category}
+    if not any(chosen.values()):
+        return chosen, []
+    return chosen, services.members_for_print(**chosen)
+
+
+def selection_args(chosen):
+    args = {"ids": ",".join(map(str, chosen["ids"])), "from": chosen["first_id"], "to": chosen["last_id"],
+            "category": chosen["category"]}
+    return {k: v for k, v in args.items() if v}
+
+
 @bp.get("/admin/members/print")
 @roles_required("coordinator")
 def print_cards():
-    """A4 sheets of cards, ten to a page: ?ids=1,2,3 or ?from=&to= (member ids) and ?category=."""
-    ids = [member_id(x) for x in request.args.get("ids", "").split(",") if x.strip()]
-    first, last = (member_id(request.args.get(end, "")) for end in ("from", "to"))
-    category = request.args.get("category") or None
-    chosen = services.members_for_print(ids=ids, first_id=first, last_id=last, category=category)
-    cards = [(m, active_credential(m)) for m in chosen]
+    """What is about to be printed, and a button that prints it (the act is a POST: it is audited, and it makes
+    the card each member's live form, so their phone code stops)."""
+    chosen, members = print_selection(request.args)
+    on_phone = [m for m in members if active_credential(m).live_form == "phone"]
+    return render_template("verification/print_confirm.html", members=members, on_phone=on_phone,
+                           args=selection_args(chosen), form=ActionForm())
+
+
+@bp.post("/admin/members/print")
+@roles_required("coordinator")
+def print_sheet():
+    """A4 sheets of the chosen cards, ten to a page, every QR inline (one request for the whole sheet)."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("verification.print_cards", **request.args))
+    _chosen, members = print_selection(request.args)
+    credentials = [active_credential(m) for m in members]
+    # Read before the act commits (a commit would expire every row and reload each one).
+    cards = [{"category": m.category, "masked_name": tokens.mask_name(m.name), "expires_on": m.expires_on,
+              "card_no": c.card_no, "qr": Markup(qr.qr_svg_inline(tokens.code_url(tokens.card_token(c))))}
+             for m, c in zip(members, credentials)]
+    services.print_cards(credentials, current_user)
     sheets = [cards[i:i + 10] for i in range(0, len(cards), 10)]
     return render_template("verification/print.html", sheets=sheets, count=len(cards))
 
@@ -230,11 +265,9 @@ def me():
 @bp.get("/me/card")
 @roles_required("member")
 def me_card():
-    """The member's printable card on a page of its own: to keep in the phone's photos or print."""
-    credential = active_credential(services.member_of(current_user))
-    if credential is None:
-        return redirect(url_for("verification.me"))
-    return render_template("verification/me_card.html", credential=credential)
+    """Where the member's card image used to be: a phone holds no static code any more (a coordinator prints
+    cards), so this leads back to the phone code."""
+    return redirect(url_for("verification.me"))
 
 
 @bp.get("/me/code.svg")

@@ -26,6 +26,10 @@ VOID_REASONS = ["金额输错", "顾客取消消费", "选错优惠", "重复登
 CHUNK = 20_000
 
 
+# The forms members identified themselves by, in demo proportions (out of 20): mostly the phone's QR.
+DEMO_FORMS = ("phone_qr",) * 14 + ("card_qr",) * 3 + ("phone_digits",) * 2 + ("card_number",)
+
+
 def sign_in_lines():
     return []
 
@@ -113,7 +117,7 @@ def build(rng, now, password, echo, redemptions=None, **options):
                      "credential_id": credential_id, "category": category,
                      "cashier_id": rng.choice(staff[shop.id]) if staff[shop.id] else None,
                      "bill": bill, "discount": discount_for(offer, bill), "created_at": moment, "day": day,
-                     "idempotency_key": None,
+                     "idempotency_key": None, "credential_form": DEMO_FORMS[made % len(DEMO_FORMS)],
                      "voided_at": moment + timedelta(minutes=rng.randrange(1, 20)) if voided else None,
                      "void_reason": rng.choice(VOID_REASONS) if voided else None,
                      "voided_by_id": None})

@@ -24,6 +24,8 @@ class Redemption(db.Model):
     voided_at = db.Column(db.DateTime)
     void_reason = db.Column(db.String(500))
     voided_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    # How the member was identified (verification.tokens.FORMS); NULL for redemptions logged before it was kept.
+    credential_form = db.Column(db.String(16))
 
     shop = db.relationship("Shop")
     offer = db.relationship("Offer")
@@ -68,5 +70,6 @@ class ScanLog(db.Model):
     credential_id = db.Column(db.Integer, db.ForeignKey("credential.id"))
     offer_id = db.Column(db.Integer, db.ForeignKey("offer.id"))
     code_tail = db.Column(db.String(8))  # last characters of what was scanned, never the whole code
+    credential_form = db.Column(db.String(16))  # the form the scan was in, when it could be told
 
     __table_args__ = (db.Index("ix_scan_log_shop_at", "shop_id", "at"),)

@@ -25,7 +25,7 @@ from baiye.extensions import db
 from baiye.validators import is_row_id
 from shops.models import LIMIT_PERIODS, Offer, Shop, offer_current_on, offer_takes
 
-from ..tokens import card_last4, mask_name
+from ..tokens import card_last4, claimed_form, detail_text, mask_name
 from .credentials import resolve_code
 from .access import TILL_ROLES, can_see, require_till
 from .records import get_redemption
@@ -40,6 +40,13 @@ REASON_TEXT = {
     "stale": _l("二维码已过时（可能是截图），请让对方刷新手机上的优待码后再扫。"),
     "unknown": _l("查无此证：卡号或二维码不存在。"),
     "invalid": _l("这不是有效的优待码（可能被改动或伪造）。"),
+}
+# How the member was identified (tokens.FORMS), for people.
+FORM_LABELS = {
+    "phone_qr": _l("手机动态码"),
+    "phone_digits": _l("手机数字（手输）"),
+    "card_qr": _l("实体卡二维码"),
+    "card_number": _l("卡号（手输）"),
 }
 # Refusals worth keeping in the scan log: the ones about the member, the offer or the shop.
 LOGGED_REFUSALS = {"credential_invalid", "not_found", "offer_not_current", "not_eligible", "below_min_spend",
@@ -62,6 +69,8 @@ class Verification:
     reason: str | None = None
     credential: object = None  # credentials.CredentialView
     offers: list = field(default_factory=list)
+    detail: str | None = None  # tokens.refuse's detail, where the reason alone would mislead the cashier
+    credential_form: str | None = None  # how the member was identified (tokens.FORMS), as far as it could be told
 
     @property
     def member(self):
@@ -77,7 +86,12 @@ class Verification:
 
     @property
     def reason_text(self):
-        return str(REASON_TEXT.get(self.reason, REASON_TEXT["invalid"])) if self.reason else None
+        return refusal_text(self.reason, self.detail) if self.reason else None
+
+
+def refusal_text(reason, detail=None):
+    """Plain words for the cashier: the detail's where there is one, else the reason's."""
+    return str(detail_text(detail) or REASON_TEXT.get(reason, REASON_TEXT["invalid"]))
 
 
 @dataclass(frozen=True)
@@ -101,23 +115,24 @@ def code_tail(code):
     return "".join(c for c in (code or "").strip() if c.isprintable())[-4:] or None
 
 
-def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None):
+def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credential=None, now=None, form=None):
     """Record a refused scan (the caller commits). An offer id is kept only where such an offer exists."""
     known = is_row_id(offer_id) and db.session.get(Offer, offer_id) is not None
     db.session.add(ScanLog(at=now or utcnow(), action=action, reason=reason, shop_id=getattr(shop, "id", None),
                            user_id=getattr(actor, "id", None), code_tail=code_tail(code),
                            offer_id=offer_id if known else None,
-                           credential_id=getattr(credential, "id", None)))
+                           credential_id=getattr(credential, "id", None),
+                           credential_form=form or claimed_form(code)))
 
 
 def check_code(code, now):
-    """(credential, None) for a code that verifies, else (None, reason)."""
+    """(credential, None, None) for a code that verifies, else (None, reason, detail)."""
     try:
-        return resolve_code(code, now), None
+        return resolve_code(code, now), None, None
     except DomainError as err:
         if err.code != "credential_invalid":
             raise
-        return None, err.extra.get("reason", "invalid")
+        return None, err.extra.get("reason", "invalid"), err.extra.get("detail")
 
 
 # The offer columns a till uses (rows of these stand in for offers on the hot path).
@@ -173,15 +188,16 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
     now = now or utcnow()
     require_till(actor, shop)
     with till_transaction():  # reads only; a refusal is logged through the session below
-        credential, reason = check_code(code, now)
+        credential, reason, detail = check_code(code, now)
         status, offers = till_offers(shop, credential.member if credential else None, now)
     require_approved(status)
     if credential is None:
+        form = claimed_form(code)
         if log:
-            log_refusal("verify", reason, shop, actor, code, now=now)
+            log_refusal("verify", reason, shop, actor, code, now=now, form=form)
             db.session.commit()
-        return Verification(valid=False, reason=reason)
-    return Verification(valid=True, credential=credential, offers=offers)
+        return Verification(valid=False, reason=reason, detail=detail, credential_form=form)
+    return Verification(valid=True, credential=credential, offers=offers, credential_form=credential.credential_form)
 
 
 def discount_for(offer, bill):
@@ -236,6 +252,7 @@ class LoggedRedemption:
     day: object
     idempotency_key: str | None
     usage_period: str
+    credential_form: str
     labels: dict
     id: int | None = None  # set once inserted
     # Not fields: a redemption just logged is never voided (read-only on instances, since slots).
@@ -321,7 +338,8 @@ def _log_redemption(shop, actor, code, offer_id, bill, idempotency_key, now):
     values = dict(shop_id=shop.id, offer_id=offer.id, cashier_id=actor.id, member_id=member.id,
                   credential_id=credential.id, category=member.category, bill=bill,
                   discount=discount_for(offer, bill), created_at=now, day=day, idempotency_key=idempotency_key,
-                  usage_period=period_key(day, offer.limit_period) if offer.limit_per_member else "")
+                  usage_period=period_key(day, offer.limit_period) if offer.limit_per_member else "",
+                  credential_form=credential.credential_form)
     # Built from what is written, before the writes (which on SQLite hold the database's write lock).
     redemption = LoggedRedemption(**values, labels={
         "offer_title": offer.title, "card_no": credential.card_no,
@@ -361,9 +379,10 @@ def redeem(shop, actor, code, offer_id, bill, idempotency_key=None, now=None):
             log_refusal("redeem", err.extra.get("reason") or err.code, shop, actor, code, known_offer, now=now)
             db.session.commit()
         if err.code == "credential_invalid":
-            reason = err.extra.get("reason", "invalid")
-            raise DomainError(err.code, str(REASON_TEXT.get(reason, REASON_TEXT["invalid"])), err.status,
-                              reason=reason) from None
+            reason, detail = err.extra.get("reason", "invalid"), err.extra.get("detail")
+            extra = {"detail": detail} if detail else {}
+            raise DomainError(err.code, refusal_text(reason, detail), err.status, reason=reason,
+                              credential_form=claimed_form(code), **extra) from None
         raise
     except IntegrityError:
         db.session.rollback()

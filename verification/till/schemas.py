@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from baiye.clock import iso_utc
 from baiye.validators import MAX_ROW_ID, Text
 
-from ..tokens import card_last4
+from ..tokens import FORMS, card_last4
 
 CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
 
@@ -47,11 +47,20 @@ class OfferUseSchema(Schema):
     remaining = fields.Integer(allow_none=True)
 
 
+FORM = fields.String(allow_none=True, metadata={
+    "enum": list(FORMS), "description": "How the member was identified: phone_qr, phone_digits, card_qr or card_number "
+                                        "(on a refusal: the form the code appears to be in, null if none)."})
+
+
 class VerificationSchema(Schema):
-    """{"valid": true, "member", "offers"} or {"valid": false, "reason"} (API.md)."""
+    """{"valid": true, "member", "offers", "credential_form"} or {"valid": false, "reason", "message",
+    "credential_form"} (API.md), with "detail" where the reason alone would mislead (tokens.refuse)."""
 
     valid = fields.Boolean()
     reason = fields.String()
+    detail = fields.String(metadata={"description": "check_digit, digits, card_not_live or phone_not_live"})
+    message = fields.String(attribute="reason_text", metadata={"description": "The refusal in plain words"})
+    credential_form = FORM
     member = fields.Method("member_view")
     offers = fields.Nested(OfferUseSchema, many=True)
 
@@ -61,7 +70,8 @@ class VerificationSchema(Schema):
         return {"category": v.member.category, "masked_name": v.masked_name, "card_last4": v.card_last4}
 
     def dump(self, obj, **kwargs):
-        only = ("valid", "member", "offers") if obj.valid else ("valid", "reason")
+        only = (("valid", "member", "offers", "credential_form") if obj.valid else
+                ("valid", "reason", "message", "credential_form") + (("detail",) if obj.detail else ()))
         return {k: v for k, v in super().dump(obj, **kwargs).items() if k in only}
 
 
@@ -88,5 +98,6 @@ class RedemptionSchema(Schema):
     created_at = fields.Function(lambda r: iso_utc(r.created_at))
     day = fields.Date()
     idempotency_key = fields.String(allow_none=True)
+    credential_form = FORM
     voided_at = fields.Function(lambda r: iso_utc(r.voided_at))
     void_reason = fields.String(allow_none=True)

@@ -302,13 +302,14 @@ def export():
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow([_("编号"), _("时间"), _("日期"), _("优惠"), _("优待对象类别"), _("卡号后四位"),
-                     _("消费金额（元）"), _("优惠金额（元）"), _("收银员"), _("状态"), _("撤销原因")])
+                     _("消费金额（元）"), _("优惠金额（元）"), _("收银员"), _("状态"), _("撤销原因"), _("出示方式")])
     for r in items:
         writer.writerow([csv_value(value) for value in (r.id, to_local(r.created_at).strftime("%Y-%m-%d %H:%M:%S"), r.day.isoformat(),
                          r.offer.title, category_label(r.category), r.credential.card_no[-4:],
                          f"{r.bill / 100:.2f}", f"{r.discount / 100:.2f}",
                          (r.cashier.display_name or r.cashier.username) if r.cashier else "",
-                         _("已撤销") if r.voided_at else _("有效"), r.void_reason)])
+                         _("已撤销") if r.voided_at else _("有效"), r.void_reason,
+                         str(operations.FORM_LABELS.get(r.credential_form, "")))])
     name = f"redemptions-{shop.id}-{date_from.isoformat()}-{date_to.isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={quote(name)}"})

@@ -213,8 +213,9 @@ def test_member_sees_only_their_own_card(coord, api, make):
     login = api.post("/auth/activate", json={"activation_url": created["activation_url"]}).get_json()
     me = type(api)(api.client, login["token"])
     own_id = created["credential"]["id"]
-    assert me.get(f"/credentials/{own_id}/card").status_code == 200
-    assert me.get(f"/credentials/{own_id}/card.png").status_code == 200
+    # A member's phone holds no static code: not even their own card (a coordinator prints it).
+    for path in ("card", "card.png", "qr.svg", "qr.png"):
+        assert_error(me.get(f"/credentials/{own_id}/{path}"), 403, "forbidden")
     assert_error(me.get(f"/credentials/{other.credentials[0].id}/card"), 403, "forbidden")
     assert_error(me.get(f"/credentials/{other.credentials[0].id}/card.png"), 403, "forbidden")
     assert_error(me.get(f"/members/{created['id']}"), 403, "forbidden")
