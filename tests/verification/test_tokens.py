@@ -174,6 +174,26 @@ def test_key_rotation(app, make):
     assert reason_of(new) == "invalid"
 
 
+def test_a_card_codes_signature_is_checked_once_a_forged_ones_every_time(app, make):
+    app.config["ED25519_KEYS"] = {"k9": seed(9)}  # a key configuration of its own: nothing remembered yet
+    app.config["ED25519_SIGNING_KID"] = None
+    credential = make.credential()
+    token = tokens.card_token(credential)
+    keys = tokens.signing_keys()
+    for _ in range(3):
+        assert resolve_code(token, utcnow()).id == credential.id
+    info = keys.card_verified.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (2, 1, 1)
+    kid, body = token.split(".")
+    forged = f"{kid}.{body[:60]}{'A' if body[60] != 'A' else 'B'}{body[61:]}"  # a character of the signature
+    assert [reason_of(forged) for _ in range(2)] == ["invalid", "invalid"]
+    assert keys.card_verified.cache_info().misses == 3 and keys.card_verified.cache_info().currsize == 1
+    credential.live_form = "phone"
+    db.session.commit()
+    assert resolve_code(tokens.phone_token(credential, utcnow()), utcnow()).id == credential.id
+    assert keys.card_verified.cache_info().currsize == 1  # phone codes change every step: never kept
+
+
 def test_default_key_is_generated_once_into_instance(app, tmp_path):
     from baiye import create_app
     from ..conftest import base_config
