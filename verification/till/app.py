@@ -32,14 +32,16 @@ class TillApp(App):
     any mounted app: baiye.routing.site_path gives the whole.) The site is served at the root of its host."""
 
     def create_url_adapter(self, request):
-        adapter = super().create_url_adapter(request)
         if request is None:
-            return adapter
+            return super().create_url_adapter(request)
+        # Flask's own steps for an app without host or subdomain matching, on the whole path.
+        if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
+            request.trusted_hosts = trusted_hosts
         environ = request.environ
-        return self.url_map.bind(adapter.server_name, script_name="/", subdomain=adapter.subdomain,
-                                 url_scheme=adapter.url_scheme, default_method=adapter.default_method,
+        return self.url_map.bind(request.host, script_name="/", url_scheme=request.scheme,
+                                 default_method=request.method,
                                  path_info=environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
-                                 query_args=adapter.query_args)
+                                 query_args=environ.get("QUERY_STRING", ""))
 
 
 def create_till_app(config):
@@ -48,6 +50,7 @@ def create_till_app(config):
     till = TillApp(__name__, static_folder=None)
     till.config = config
     till.json.ensure_ascii = False
+    till.json.sort_keys = False  # the answers' keys in the schemas' order: sorting them is work no till needs
     routing.init_app(till)
     database.init_app(till)
     db.init_app(till)
