@@ -43,8 +43,8 @@ VOID_WINDOW_MINUTES = 30
 BILL_CEILING_FEN = 10_000_000  # 100,000 yuan: anything above is a typo at a till
 PHONE_CODE_STEP_SECONDS = 30
 PHONE_CODE_GRACE_STEPS = 2
-# Ed25519 keys that sign codes, {kid: PEM or base64url 32-byte seed}; none configured: one generated once into
-# instance/ed25519.pem. Every listed key verifies and is published at /.well-known/jwks.json; ED25519_SIGNING_KID
+# Ed25519 keys that sign codes, {kid: PEM or base64url 32-byte seed}; none configured: one derived from
+# SECRET_KEY (so app servers sharing the secret key share it). Every listed key verifies and is published at /.well-known/jwks.json; ED25519_SIGNING_KID
 # names the one that signs (needed when more than one is listed). See docs/tokens.md.
 ED25519_KEYS = None
 ED25519_SIGNING_KID = None

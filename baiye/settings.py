@@ -4,7 +4,7 @@ import secrets
 from pathlib import Path
 
 from baiye import config as defaults
-from verification.tokens import instance_signing_keys
+from verification.tokens import derived_signing_keys
 
 ENVIRONMENT = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "RATELIMIT_STORAGE_URI", "TIMEZONE")
 
@@ -29,7 +29,7 @@ def load_config(app, test_config=None, translations=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
     if not app.config.get("ED25519_KEYS"):
-        app.config["ED25519_KEYS"] = instance_signing_keys(app.instance_path)
+        app.config["ED25519_KEYS"] = derived_signing_keys(app.config["SECRET_KEY"])
     if str(app.config.get("BASE_URL", "")).startswith("https://"):
         secure = app.config.get("SECURE_COOKIES", True)
         app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

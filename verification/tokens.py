@@ -15,7 +15,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import struct
@@ -115,23 +114,12 @@ def key_id(private_key):
     return _b64(hashlib.sha256(jwk.encode()).digest())[:6]
 
 
-def instance_signing_keys(instance):
-    """{kid: PEM}: the private key generated once into instance/ed25519.pem (like the secret key)."""
-    path = os.path.join(instance, "ed25519.pem")
-    if not os.path.exists(path):
-        os.makedirs(instance, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another worker wrote it first
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-    with open(path) as fh:
-        pem = fh.read()
-    return {key_id(load_private_key(pem)): pem}
+def derived_signing_keys(secret_key):
+    """{kid: seed}: with no ED25519_KEYS configured, one key derived from SECRET_KEY (as the HMAC key of the
+    cards printed before Ed25519 was), so every app server that shares the secret key signs with the same key
+    and nothing is kept on one node's disk."""
+    seed = hmac.new(secret_key.encode(), b"baiye-ed25519-signing-key-v1", hashlib.sha256).digest()
+    return {key_id(Ed25519PrivateKey.from_private_bytes(seed)): _b64(seed)}
 
 
 class Keys:

@@ -194,17 +194,17 @@ def test_a_card_codes_signature_is_checked_once_a_forged_ones_every_time(app, ma
     assert keys.card_verified.cache_info().currsize == 1  # phone codes change every step: never kept
 
 
-def test_default_key_is_generated_once_into_instance(app, tmp_path):
+def test_the_default_key_comes_from_the_secret_key_so_every_node_shares_it(tmp_path):
     from baiye import create_app
     from ..conftest import base_config
 
-    config = dict(base_config(tmp_path))
-    keys = tokens.instance_signing_keys(str(tmp_path / "inst"))
-    assert keys == tokens.instance_signing_keys(str(tmp_path / "inst"))  # read back, not generated again
-    (kid, pem), = keys.items()
-    assert pem.startswith("-----BEGIN PRIVATE KEY-----") and len(kid) == 6
-    assert oct((tmp_path / "inst" / "ed25519.pem").stat().st_mode & 0o777) == "0o600"
-    assert create_app(config).config["ED25519_KEYS"]  # created when none is configured
+    first = create_app(dict(base_config(tmp_path))).config["ED25519_KEYS"]
+    second = create_app(dict(base_config(tmp_path / "other"))).config["ED25519_KEYS"]  # another node
+    other = create_app(dict(base_config(tmp_path), SECRET_KEY="another-secret")).config["ED25519_KEYS"]
+    (kid, seed_text), = first.items()
+    assert first == second and other != first and len(kid) == 6
+    assert tokens.key_id(tokens.load_private_key(seed_text)) == kid
+    assert not list(tmp_path.rglob("*.pem"))  # nothing kept on one node's disk
 
 
 def test_legacy_hmac_cards_still_verify_as_card_qr(app, make):
