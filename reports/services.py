@@ -14,7 +14,7 @@ from . import exports, stats
 
 GROUP_TITLES = {"industry": N_("按行业"), "street": N_("按街道/乡镇"), "category": N_("按优待对象"), "shop": N_("按商户"),
                 "day": N_("按日"), "week": N_("按周"), "month": N_("按月")}
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
+MIMETYPES = {"csv": "text/csv",  # Flask adds "; charset=utf-8" to a text type
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 

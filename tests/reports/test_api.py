@@ -109,7 +109,7 @@ def test_owner_is_403(api, make):
 
 def test_csv_export_has_bom_and_is_audited(coordinator_api, october):
     response = coordinator_api.get("/stats/export.csv", query_string={**OCT, "by": "street"})
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == {"key": "chengguan", "label": "城关街道", "redemptions": "3", "beneficiaries": "2",
