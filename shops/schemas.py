@@ -38,6 +38,10 @@ class OwnerSchema(Input):
 
 
 class ShopInputSchema(Input):
+    class Meta(Input.Meta):
+        openapi = {"description": "A shop's details. Once the shop is approved, its name and licence_no are the "
+                                  "coordinators' to change (an owner's change of them is refused with 422)."}
+
     name = Text(required=True, validate=validate.Length(min=2, max=100))
     industry = fields.String(required=True, validate=InList("INDUSTRIES", _l("请选择行业。")))
     street = fields.String(required=True, validate=InList("STREETS", _l("请选择所在街道/乡镇。")))

@@ -7,7 +7,8 @@ these rules in words (descriptions, formats), since JSON Schema cannot state the
 - Rules across fields or against stored data: an offer's `ends_on` not before its `starts_on` and its `value` as its
   `kind` takes it, a change checked on the offer it makes (so a change names both or neither of `kind` and `value`,
   and of `starts_on` and `ends_on`); a member's `expires_on` not before today; a statistics period's `to` not
-  before its `from`, and a day-by-day breakdown of at most MAX_DAY_ROWS days.
+  before its `from`, and a day-by-day breakdown of at most MAX_DAY_ROWS days; an approved shop's name and licence
+  the coordinators' to change.
 - Files: an upload's content is no JSON Schema matter. A generated photo upload carries a real image, a member import
   a CSV of one new member; generated to break the schema, they are left as they are.
 
@@ -138,6 +139,8 @@ def breaks_stated_rule(case, field):
         query = case.query or {}
         # a day-by-day breakdown covers at most MAX_DAY_ROWS days; an open end closes at the data's first or last day
         return period_reversed(query) or (query.get("by") == "day" and day_span(query) >= MAX_DAY_ROWS)
+    if field in ("name", "licence_no") and path == "/api/v1/shops/{shop_id}" and method == "PATCH":
+        return True  # once the shop is approved, the coordinators' to change
     if field == "file":  # an upload's content
         return path in ("/api/v1/shops/{shop_id}/photos", "/api/v1/members/import")
     return False
