@@ -62,6 +62,9 @@ def field_extras(converter, field, ret, **kwargs):
     or metadata `blank`), which is then its schema or "". Changes `ret` in place."""
     if isinstance(field, Text):
         ret["pattern"] = field.text_pattern()
+        if field.required_in_document():  # null is as missing: refused
+            ret.pop("nullable", None)
+            ret.pop("default", None)
     for keyword, setting in field.metadata.get("from_config", {}).items():
         ret[keyword] = current_app.config[setting]
     if getattr(field, "blank", False) or field.metadata.get("blank"):
@@ -151,7 +154,7 @@ def requires_something(schema):
     if instance.partial is True:
         return False
     extras = getattr(getattr(instance, "Meta", None), "openapi", None) or {}
-    return (any(field.required for field in instance.fields.values())
+    return (any(field.required for field in instance.fields.values()) or bool(extras.get("required"))
             or any("required" in alternative for alternative in extras.get("anyOf", ())))
 
 

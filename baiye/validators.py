@@ -133,10 +133,14 @@ class Text(fields.String):
                 value = None
         return super().deserialize(value, attr, data, **kwargs)
 
+    def required_in_document(self):
+        """Required, by the field or (metadata `required_by_service`) by the service it is handed to."""
+        return self.required or bool(self.metadata.get("required_by_service"))
+
     def least(self):
         """The fewest characters the trimmed text may hold (1 when required)."""
         lengths = [check.min for check in self.validators if isinstance(check, validate.Length) and check.min]
-        return max([1 if self.required else 0, *lengths])
+        return max([1 if self.required_in_document() else 0, *lengths])
 
     def text_pattern(self):
         """A pattern (ECMA 262) for what this field takes: no control characters, and when a least length
@@ -147,7 +151,7 @@ class Text(fields.String):
         if not least:
             return f"^{allowed}*$"
         body = f"{allowed}*{solid}" + (f"{allowed}{{{least - 2},}}{solid}" if least > 1 else "") + f"{allowed}*"
-        return f"^(?:{body}|[{SPACES}]*)$" if self.allow_none and not self.required else f"^{body}$"
+        return f"^(?:{body}|[{SPACES}]*)$" if self.allow_none and not self.required_in_document() else f"^{body}$"
 
 
 # Digits are ASCII: \d would take other scripts' digits too (a full-width "１３８...").

@@ -30,8 +30,11 @@ class RedeemSchema(Input):
 
 
 class VoidSchema(Input):
-    reason = Text(required=True, validate=validate.Length(max=500, error=_l("原因不能超过500字。")),
-                  error_messages={"required": _l("请填写撤销原因。"), "null": _l("请填写撤销原因。")})
+    class Meta(Input.Meta):
+        openapi = {"required": ["reason"]}  # checked by the service, once the redemption is found (404 first)
+
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500, error=_l("原因不能超过500字。")),
+                  metadata={"required_by_service": True})
 
 
 class RedemptionQuerySchema(Input):
