@@ -113,7 +113,7 @@ def run_role(role, examples, extra, report_dir, seed):
         text = output_path.read_text()
         tested = re.search(r"Tested: (\d+)", text)
         generated = re.search(r"(\d+) generated", text)
-        failures = re.search(r"(\d+) found (\d+) unique failures", text)
+        failures = re.search(r"(\d+) found (\d+) unique failures?", text)
         tracebacks = log_path.read_text(errors="replace").count("Traceback")
         return {"role": role, "returncode": returncode, "operations": int(tested[1]) if tested else 0,
                 "cases": int(generated[1]) if generated else 0, "failed": int(failures[2]) if failures else 0,
