@@ -13,7 +13,7 @@ PORT   ?= 8000
 
 CLOCKS ?= 2032-02-29T10:00:00+00:00 2030-12-31T16:00:05+00:00
 
-.PHONY: run test test-clock install migrate demo lint bench clean translations
+.PHONY: run test test-clock install migrate demo lint bench clean translations schemathesis
 
 $(BIN)/activate:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -60,6 +60,13 @@ test-clock: install translations
 	  echo "== clock moved to $$instant"; \
 	  env -u TEST_DATABASE_URL TEST_CLOCK=$$instant $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS) || exit 1; \
 	done
+
+# The full property-based run of the API against its OpenAPI document (schemathesis, every check, 100 examples
+# per operation) as a coordinator, an owner and a cashier, each against its own server and demo database
+# (scripts/schemathesis_run.py; EXAMPLES=500 for more). `make test` runs a bounded one.
+EXAMPLES ?= 100
+schemathesis: install translations
+	$(BIN)/python scripts/schemathesis_run.py --examples $(EXAMPLES)
 
 bench: install
 	$(BIN)/python bench/run.py

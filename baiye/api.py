@@ -6,7 +6,7 @@ from flask import g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user
-from marshmallow import EXCLUDE
+from marshmallow import EXCLUDE, Schema, fields
 
 from baiye.errors import DomainError, forbidden, wants_json
 from baiye.extensions import login_manager
@@ -77,19 +77,26 @@ def caller():
     return user if user is not None else current_user._get_current_object()
 
 
+def admits(user, roles):
+    """Whether a route marked roles_required(*roles) lets `user` in."""
+    return user.is_authenticated and (not roles or user.role in roles)
+
+
 def roles_required(*roles):
-    """Allow signed-in users of these roles (any role when none are named)."""
+    """Allow signed-in users of these roles (any role when none are named). The roles are kept on the view
+    (`view.roles`): the OpenAPI document names them, and checks that run before the view (a NUL in the request,
+    baiye.security) leave a caller the route does not admit to this one."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             user = caller()
-            if not user.is_authenticated:
+            if not admits(user, roles):
+                if user.is_authenticated:
+                    raise forbidden()
                 if wants_json():
                     raise DomainError("not_signed_in", _("请先登录。"), 401)
                 return login_manager.unauthorized()
-            if roles and user.role not in roles:
-                raise forbidden()
             return view(*args, **kwargs)
 
         wrapped.roles = roles
@@ -98,12 +105,30 @@ def roles_required(*roles):
     return decorator
 
 
-def doc(body=None, response=None, status=200, query=None, summary=None, auth=True):
-    """Record a route's schemas for the OpenAPI document."""
+def doc(body=None, response=None, status=200, query=None, summary=None, auth=True, content_type=None, produces=None,
+        response_description=None):
+    """Record a route's schemas for the OpenAPI document. `content_type`: the body's, when not JSON (a multipart
+    upload); `produces`: the media type of an answer that is a file, not JSON (or {extension: media type} for a
+    route that serves several, export.<csv|xlsx>)."""
 
     def decorator(view):
-        view.apidoc = {"body": body, "response": response, "status": status,
-                       "query": query, "summary": summary, "auth": auth}
+        view.apidoc = {"body": body, "response": response, "status": status, "query": query, "summary": summary,
+                       "auth": auth, "content_type": content_type, "produces": produces,
+                       "response_description": response_description}
         return view
 
     return decorator
+
+
+class Input(Schema):
+    """A schema that loads a body or a query string: fields it does not name are ignored (API.md), which the
+    OpenAPI document then says too (no `additionalProperties: false`)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def page_of(item_schema, name):
+    """The schema of a list answer, {"items": [...], "total": n}, for the OpenAPI document."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema), required=True),
+                             "total": fields.Integer(required=True)}, name=name)

@@ -3,6 +3,7 @@ from flask import current_app, request, session
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from baiye.api import admits, caller
 from baiye.errors import DomainError
 from baiye.extensions import csrf
 from baiye.routing import site_path
@@ -40,7 +41,13 @@ def refuse_streamed_excess():
 
 
 def refuse_nul_characters():
-    """No text a person types holds a NUL, and PostgreSQL cannot store one: refuse it up front."""
+    """No text a person types holds a NUL, and PostgreSQL cannot store one: refuse it up front, before any view
+    reads the request. Who may call the route comes first: a caller its roles_required does not admit is left to
+    that check (401, 403, or the sign-in page), which reads nothing of the request."""
+    view = current_app.view_functions.get(request.endpoint)
+    roles = getattr(view, "roles", None)
+    if roles is not None and not admits(caller(), roles):
+        return
     req = request._get_current_object()  # once, rather than through the proxy for each attribute
     values = [req.path, *(req.args.values() if req.query_string else ())]
     if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

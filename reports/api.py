@@ -1,13 +1,14 @@
 from flask import Blueprint, Response, request
 from flask_login import current_user
 
-from baiye.api import API_PREFIX, doc, query_args, roles_required
+from baiye.api import API_PREFIX, doc, page_of, query_args, roles_required
 from baiye.errors import not_found
 from shops import services as shop_services
 
 from . import photos, rollups, services, stats  # noqa: F401 — rollups connects the redemption signals
-from .schemas import (BreakdownQuerySchema, BreakdownSchema, InactiveQuerySchema, PhotoInputSchema, PhotoSchema,
-                      PublicSchema, StatsQuerySchema, SummarySchema)
+from .schemas import (BreakdownQuerySchema, BreakdownSchema, InactiveQuerySchema, InactiveShopSchema, PhotoInputSchema,
+                      PhotoSchema, PhotoUploadSchema, PublicSchema, StatsQuerySchema, SummarySchema)
+from .services import MIMETYPES
 
 bp = Blueprint("reports_api", __name__, url_prefix=API_PREFIX)
 
@@ -35,7 +36,7 @@ def _file(filename, mimetype, data):
 
 @bp.get("/stats/export.<any(csv, xlsx):fmt>")
 @roles_required("coordinator")
-@doc(query=BreakdownQuerySchema, summary="A breakdown as CSV (UTF-8 with BOM) or XLSX; audited")
+@doc(query=BreakdownQuerySchema, produces=MIMETYPES, summary="A breakdown as CSV (UTF-8 with BOM) or XLSX; audited")
 def export(fmt):
     args = query_args(BreakdownQuerySchema())
     return _file(*services.export_breakdown(current_user, args["filters"], args["by"], fmt))
@@ -43,7 +44,8 @@ def export(fmt):
 
 @bp.get("/stats/inactive.<any(csv, xlsx):fmt>")
 @roles_required("coordinator")
-@doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days, as a file; audited")
+@doc(query=InactiveQuerySchema, produces=MIMETYPES,
+     summary="Approved shops with no redemption in the last N days, as a file; audited")
 def export_inactive(fmt):
     args = query_args(InactiveQuerySchema())
     return _file(*services.export_inactive(current_user, args["filters"], args["days"], fmt))
@@ -51,7 +53,8 @@ def export_inactive(fmt):
 
 @bp.get("/stats/inactive")
 @roles_required("coordinator")
-@doc(query=InactiveQuerySchema, summary="Approved shops with no redemption in the last N days (`new`: approved within them)")
+@doc(query=InactiveQuerySchema, response=page_of(InactiveShopSchema, "InactiveShopPage"),
+     summary="Approved shops with no redemption in the last N days (`new`: approved within them)")
 def inactive():
     args = query_args(InactiveQuerySchema())
     items = stats.inactive_shops(args["days"], args["filters"])
@@ -70,7 +73,7 @@ def public():
 
 @bp.get("/shops/<int:shop_id>/photos")
 @roles_required("coordinator", "owner", "cashier")
-@doc(response=PhotoSchema(many=True), summary="A shop's evidence photos (coordinators and the shop's staff)")
+@doc(response=page_of(PhotoSchema, "PhotoPage"), summary="A shop's evidence photos (coordinators and the shop's staff)")
 def shop_photos(shop_id):
     shop = shop_services.get_shop(shop_id)
     if not photos.can_view(current_user, shop):
@@ -81,7 +84,7 @@ def shop_photos(shop_id):
 
 @bp.post("/shops/<int:shop_id>/photos")
 @roles_required("coordinator", "owner")
-@doc(response=PhotoSchema, status=201,
+@doc(body=PhotoUploadSchema, content_type="multipart/form-data", response=PhotoSchema, status=201,
      summary="Attach an evidence photo (multipart `file`, optional `caption`); re-encoded, metadata stripped")
 def add_photo(shop_id):
     shop = shop_services.get_shop(shop_id)

@@ -1,31 +1,27 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from baiye import lists
-from baiye.validators import DAY_IN_RANGE, MAX_ROW_ID, Text
+from baiye.api import Input
+from baiye.clock import iso_utc
+from baiye.validators import MAX_ROW_ID, Day, InList, Text
 
 from .stats import GROUPS, Filters
 
-
-def one_of_list(list_name, message):
-    def check(value):
-        if value not in lists.keys(list_name):
-            raise ValidationError(str(message))  # a str, so that marshmallow lists it
-
-    return check
+BLANK = {"blank": True}  # for the OpenAPI document: a blank value is no filter (drop_blanks)
 
 
-class StatsQuerySchema(Schema):
+class StatsQuerySchema(Input):
     """Period and filters of every statistics route; blank values mean "all"."""
 
-    start = fields.Date(data_key="from", load_default=None, validate=DAY_IN_RANGE,
-                        error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
-    end = fields.Date(data_key="to", load_default=None, validate=DAY_IN_RANGE,
-                      error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")})
-    street = fields.String(load_default=None, validate=one_of_list("STREETS", _l("未知的街道/乡镇。")))
-    industry = fields.String(load_default=None, validate=one_of_list("INDUSTRIES", _l("未知的行业。")))
-    category = fields.String(load_default=None, validate=one_of_list("CATEGORIES", _l("未知的优待对象类别。")))
-    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID, error=_l("商户编号无效。")))
+    start = Day(data_key="from", load_default=None, blank=True, error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")},
+                metadata={"description": "First day (inclusive); blank: no bound"})
+    end = Day(data_key="to", load_default=None, blank=True, error_messages={"invalid": _l("日期格式应为 YYYY-MM-DD。")},
+              metadata={"description": "Last day (inclusive), not before `from`; blank: no bound"})
+    street = fields.String(load_default=None, validate=InList("STREETS", _l("未知的街道/乡镇。")), metadata=BLANK)
+    industry = fields.String(load_default=None, validate=InList("INDUSTRIES", _l("未知的行业。")), metadata=BLANK)
+    category = fields.String(load_default=None, validate=InList("CATEGORIES", _l("未知的优待对象类别。")), metadata=BLANK)
+    shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID, error=_l("商户编号无效。")),
+                             metadata=BLANK)
 
     @pre_load
     def drop_blanks(self, data, **kwargs):
@@ -102,7 +98,7 @@ class PublicSchema(Schema):
     discount = fields.Integer()
 
 
-class PhotoInputSchema(Schema):
+class PhotoInputSchema(Input):
     caption = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
     @pre_load
@@ -118,6 +114,26 @@ class PhotoSchema(Schema):
     width = fields.Integer()
     height = fields.Integer()
     size = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = fields.Function(lambda p: iso_utc(p.created_at), metadata={"type": "string", "format": "date-time"})
     url = fields.Function(lambda p: f"/photos/{p.id}.jpg")
     thumb_url = fields.Function(lambda p: f"/photos/{p.id}/thumb.jpg")
+
+
+class PhotoUploadSchema(Input):
+    """The multipart body of a photo upload (for the OpenAPI document; PhotoInputSchema loads the caption)."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                                "description": "A JPEG, PNG, WEBP, GIF or BMP image"})
+    caption = Text(load_default=None, validate=validate.Length(max=200),
+                   metadata={"description": "Text of at most 200 characters; blank: none"})
+
+
+class InactiveShopSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    street = fields.String()
+    industry = fields.String()
+    last_day = fields.Date(allow_none=True)
+    approved_on = fields.Date(allow_none=True, metadata={"description": "The local day the shop was approved"})
+    new = fields.Boolean(metadata={"description": "Approved within the period asked about: new, not dormant"})

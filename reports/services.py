@@ -18,7 +18,7 @@ GROUP_TITLES = {"industry": N_("按行业"), "street": N_("按街道/乡镇"), "
 # The heading of a breakdown's label column.
 GROUP_HEADINGS = {"industry": N_("行业"), "street": N_("街道/乡镇"), "category": N_("优待对象"), "shop": N_("商户名称"),
                   "day": N_("日期"), "week": N_("周"), "month": N_("月份")}
-MIMETYPES = {"csv": "text/csv; charset=utf-8",
+MIMETYPES = {"csv": "text/csv",  # Flask adds "; charset=utf-8" to a text type
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 

@@ -2,12 +2,13 @@ from flask import Blueprint, current_app
 from flask_login import current_user
 
 from baiye import lists
-from baiye.api import API_PREFIX, doc, load, query_args, roles_required
+from baiye.api import API_PREFIX, doc, load, page_of, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import services
-from .schemas import (DirectoryQuerySchema, OfferInputSchema, OfferSchema, PasswordSchema, ReasonSchema,
-                      ShopInputSchema, ShopPrivateSchema, ShopRegistrationSchema, ShopSchema, StaffOutSchema, StaffSchema)
+from .schemas import (DecisionSchema, DirectoryQuerySchema, MetaSchema, OfferInputSchema, OfferSchema, PasswordSchema, ReasonSchema,
+                      RequiredReasonSchema, ShopInputSchema, ShopPrivateSchema, ShopRegistrationSchema, ShopSchema,
+                      StaffListSchema, StaffOutSchema, StaffSchema)
 
 bp = Blueprint("shops_api", __name__, url_prefix=API_PREFIX)
 
@@ -17,7 +18,7 @@ def shop_schema_for(shop):
 
 
 @bp.get("/meta")
-@doc(summary="The deployment's lists: industries, streets, beneficiary categories", auth=False)
+@doc(response=MetaSchema, summary="The deployment's lists: industries, streets, beneficiary categories", auth=False)
 def meta():
     as_items = lambda pairs: [{"key": k, "label": v} for k, v in pairs]  # noqa: E731
     return {"industries": as_items(lists.industries()), "streets": as_items(lists.streets()),
@@ -33,7 +34,8 @@ def register():
 
 
 @bp.get("/shops")
-@doc(query=DirectoryQuerySchema, summary="The directory of approved shops", auth=False)
+@doc(query=DirectoryQuerySchema, response=page_of(ShopSchema, "ShopPage"), summary="The directory of approved shops",
+     auth=False)
 def directory():
     args = query_args(DirectoryQuerySchema())
     items, total = services.directory(**args)
@@ -41,7 +43,8 @@ def directory():
 
 
 @bp.get("/shops/<int:shop_id>")
-@doc(response=ShopSchema, summary="A shop with its current offers", auth=False)
+@doc(response=ShopPrivateSchema, summary="A shop with its current offers", auth=False,
+     response_description="The shop; licence_no, status_reason and created_at for its own staff and coordinators only")
 def detail(shop_id):
     shop = services.visible_shop(shop_id, current_user)
     return shop_schema_for(shop).dump(shop)
@@ -49,7 +52,7 @@ def detail(shop_id):
 
 @bp.patch("/shops/<int:shop_id>")
 @roles_required("owner")
-@doc(body=ShopInputSchema, response=ShopPrivateSchema,
+@doc(body=ShopInputSchema(partial=True), response=ShopPrivateSchema,
      summary="Change the shop's details (its owner); a rejected shop goes back to pending")
 def update(shop_id):
     shop = services.get_shop(shop_id)
@@ -57,36 +60,36 @@ def update(shop_id):
     return ShopPrivateSchema().dump(services.update_shop(shop, current_user, load(ShopInputSchema(), partial=True)))
 
 
-def _decide(shop_id, action):
-    data = load(ReasonSchema())
+def _decide(shop_id, action, schema):
+    data = load(schema)
     shop = services.change_status(services.get_shop(shop_id), action, current_user, data.get("reason"))
     return {"id": shop.id, "status": shop.status}
 
 
 @bp.post("/shops/<int:shop_id>/approve")
 @roles_required("coordinator")
-@doc(body=ReasonSchema, summary="Approve a pending or suspended shop")
+@doc(body=ReasonSchema, response=DecisionSchema, summary="Approve a pending or suspended shop")
 def approve(shop_id):
-    return _decide(shop_id, "approve")
+    return _decide(shop_id, "approve", ReasonSchema())
 
 
 @bp.post("/shops/<int:shop_id>/reject")
 @roles_required("coordinator")
-@doc(body=ReasonSchema, summary="Reject a pending shop (reason required)")
+@doc(body=RequiredReasonSchema, response=DecisionSchema, summary="Reject a pending shop (reason required)")
 def reject(shop_id):
-    return _decide(shop_id, "reject")
+    return _decide(shop_id, "reject", RequiredReasonSchema())
 
 
 @bp.post("/shops/<int:shop_id>/suspend")
 @roles_required("coordinator")
-@doc(body=ReasonSchema, summary="Suspend an approved shop (reason required)")
+@doc(body=RequiredReasonSchema, response=DecisionSchema, summary="Suspend an approved shop (reason required)")
 def suspend(shop_id):
-    return _decide(shop_id, "suspend")
+    return _decide(shop_id, "suspend", RequiredReasonSchema())
 
 
 @bp.get("/shops/<int:shop_id>/staff")
 @roles_required("owner", "coordinator")
-@doc(response=StaffOutSchema(many=True), summary="The shop's staff accounts")
+@doc(response=StaffListSchema, summary="The shop's staff accounts")
 def staff(shop_id):
     shop = services.get_shop(shop_id)
     if not services.can_manage(current_user, shop):
@@ -134,7 +137,7 @@ def offer_detail(offer_id):
 
 @bp.patch("/offers/<int:offer_id>")
 @roles_required("owner")
-@doc(body=OfferInputSchema, response=OfferSchema, summary="Change an offer")
+@doc(body=OfferInputSchema(partial=True), response=OfferSchema, summary="Change an offer")
 def update_offer(offer_id):
     offer = services.get_offer(offer_id)
     services.require_owner(current_user, offer.shop)

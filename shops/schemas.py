@@ -1,23 +1,16 @@
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from baiye import lists
-from baiye.accounts.services import password_problems
-from baiye.validators import DAY_IN_RANGE, Text, check_licence, check_phone
+from baiye.clock import iso_utc
+from baiye.accounts.services import PASSWORD_PATTERN, password_problems
+from baiye.api import Input
+from baiye.validators import LICENCE_PATTERN, PHONE_PATTERN, Day, InList, Pattern, Text, check_licence, check_phone
 
 from .models import LIMIT_PERIODS, OFFER_KINDS
 from .services import current_offers, offer_problems
 
 MAX_FEN = 100_000_000
-
-
-def one_of_list(list_name, message):
-    def check(value):
-        if value not in lists.keys(list_name):
-            raise ValidationError(str(message))  # a str, so that marshmallow lists it
-
-    return check
 
 
 def check_password(value):
@@ -26,25 +19,37 @@ def check_password(value):
         raise ValidationError(problems)
 
 
-USERNAME = fields.String(required=True, validate=validate.Regexp(
+USERNAME = fields.String(required=True, validate=Pattern(
     r"^[A-Za-z0-9_.\-]{3,32}$", error=_l("用户名为3–32位字母、数字、下划线、点或横线。")))
 
 
-PASSWORD = fields.String(required=True, load_only=True, validate=[validate.Length(max=128), check_password])
+PASSWORD = fields.String(required=True, load_only=True, validate=[validate.Length(max=128), check_password], metadata={
+    "pattern": PASSWORD_PATTERN, "from_config": {"minLength": "PASSWORD_MIN_LENGTH"},
+    "description": "At least PASSWORD_MIN_LENGTH characters (the deployment's, as minLength says), neither digits "
+                   "(0-9) alone nor letters (A-Z, a-z) alone"})
+PHONE_DESCRIPTION = "A mobile number (11 digits) or a landline with its area code; spaces around are trimmed"
+LICENCE_DESCRIPTION = ("The 18-character unified social credit code (GB 32100, its last character the check character "
+                       "of the first 17; either case) or a 15-digit registration number; spaces around are trimmed")
 
 
-class OwnerSchema(Schema):
+class OwnerSchema(Input):
     username = USERNAME
     password = PASSWORD
 
 
-class ShopInputSchema(Schema):
+class ShopInputSchema(Input):
+    class Meta(Input.Meta):
+        openapi = {"description": "A shop's details. Once the shop is approved, its name and licence_no are the "
+                                  "coordinators' to change (an owner's change of them is refused with 422)."}
+
     name = Text(required=True, validate=validate.Length(min=2, max=100))
-    industry = fields.String(required=True, validate=one_of_list("INDUSTRIES", _l("请选择行业。")))
-    street = fields.String(required=True, validate=one_of_list("STREETS", _l("请选择所在街道/乡镇。")))
+    industry = fields.String(required=True, validate=InList("INDUSTRIES", _l("请选择行业。")))
+    street = fields.String(required=True, validate=InList("STREETS", _l("请选择所在街道/乡镇。")))
     address = Text(required=True, validate=validate.Length(min=2, max=200))
-    phone = fields.String(required=True, validate=check_phone)
-    licence_no = fields.String(required=True, validate=check_licence)
+    phone = fields.String(required=True, validate=check_phone,
+                          metadata={"pattern": PHONE_PATTERN, "description": PHONE_DESCRIPTION})
+    licence_no = fields.String(required=True, validate=check_licence, metadata={
+        "pattern": LICENCE_PATTERN, "format": "uscc", "description": LICENCE_DESCRIPTION})
     hours = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
     description = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -61,11 +66,17 @@ class ShopRegistrationSchema(ShopInputSchema):
     owner = fields.Nested(OwnerSchema, required=True)
 
 
-class ReasonSchema(Schema):
+class ReasonSchema(Input):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class PasswordSchema(Schema):
+class RequiredReasonSchema(Input):
+    """To reject or suspend a shop (approving takes an optional reason: ReasonSchema)."""
+
+    reason = Text(required=True, validate=validate.Length(max=500), error_messages={"required": _l("请填写原因。")})
+
+
+class PasswordSchema(Input):
     password = PASSWORD
 
 
@@ -81,7 +92,43 @@ class StaffOutSchema(Schema):
     shop_id = fields.Integer()
 
 
-class OfferInputSchema(Schema):
+class DecisionSchema(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class ListEntrySchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class MetaSchema(Schema):
+    industries = fields.List(fields.Nested(ListEntrySchema), required=True)
+    streets = fields.List(fields.Nested(ListEntrySchema), required=True)
+    categories = fields.List(fields.Nested(ListEntrySchema), required=True)
+
+
+class StaffListSchema(Schema):
+    items = fields.List(fields.Nested(StaffOutSchema), required=True)
+
+
+# The kinds of offer and the value each takes (OfferInputSchema's Meta.openapi says it; offer_problems checks it).
+VALUE_BY_KIND = {"anyOf": [
+    {"properties": {"kind": {"enum": ["percent_off"]}, "value": {"type": "integer", "minimum": 1, "maximum": 99}},
+     "required": ["value"]},
+    {"properties": {"kind": {"enum": ["amount_off"]}, "value": {"type": "integer", "minimum": 1}},
+     "required": ["value"]},
+    {"properties": {"kind": {"enum": ["gift", "priority"]}}},
+]}
+
+
+class OfferInputSchema(Input):
+    class Meta(Input.Meta):
+        openapi = dict(VALUE_BY_KIND, description=(
+            "An offer. `value`: percent_off takes 1-99 (percent off), amount_off at least 1 (fen off), gift and "
+            "priority none. `ends_on`, when set, is not before `starts_on`. A change (PATCH) is checked on the "
+            "offer it makes: its stored fields with the changed ones."))
+
     title = Text(required=True, validate=validate.Length(min=1, max=100))
     description = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     kind = fields.String(required=True, validate=validate.OneOf(OFFER_KINDS, error=_l("请选择优惠方式。")))
@@ -89,23 +136,19 @@ class OfferInputSchema(Schema):
                            validate=validate.Range(min=0, max=MAX_FEN))
     min_spend = fields.Integer(strict=True, load_default=None, allow_none=True,
                                validate=validate.Range(min=0, max=MAX_FEN, error=_l("最低消费不能为负数。")))
-    categories = fields.List(fields.String(), load_default=None, allow_none=True)
+    categories = fields.List(fields.String(validate=InList("CATEGORIES", _l("请选择优待对象类别。"))),
+                             load_default=None, allow_none=True)
     limit_per_member = fields.Integer(strict=True, load_default=None, allow_none=True,
                                       validate=validate.Range(min=1, max=1000, error=_l("次数应在1–1000之间。")))
     limit_period = fields.String(load_default="none", validate=validate.OneOf(
         LIMIT_PERIODS, error=_l("限制周期应为每天、每周、每月或不限。")))
-    starts_on = fields.Date(validate=DAY_IN_RANGE, metadata={
+    starts_on = Day(metadata={
         "description": "First day (YYYY-MM-DD, 2000-01-01 to 2099-12-31); left out when creating: today in the "
                        "deployment's time zone"})
-    ends_on = fields.Date(load_default=None, allow_none=True, validate=DAY_IN_RANGE,
-                          metadata={"description": "Last day (YYYY-MM-DD, 2000-01-01 to 2099-12-31); null: no end"})
+    ends_on = Day(load_default=None, allow_none=True,
+                  metadata={"description": "Last day (YYYY-MM-DD, 2000-01-01 to 2099-12-31), not before starts_on; "
+                                           "null: no end"})
     is_active = fields.Boolean(load_default=True)
-
-    @validates("categories")
-    def known_categories(self, value, **kwargs):
-        unknown = [c for c in value or [] if c not in lists.keys("CATEGORIES")]
-        if unknown:
-            raise ValidationError(_("未知的优待对象类别：%(c)s", c=", ".join(unknown)))
 
     @validates_schema
     def consistent(self, data, partial=False, **kwargs):
@@ -157,12 +200,13 @@ class ShopSchema(Schema):
 class ShopPrivateSchema(ShopSchema):
     """What the shop's own staff and coordinators see."""
 
-    licence_no = fields.String()
-    status_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    licence_no = fields.String(metadata={"description": "The shop's own staff and coordinators only"})
+    status_reason = fields.String(allow_none=True, metadata={"description": "The shop's own staff and coordinators only"})
+    created_at = fields.Function(lambda s: iso_utc(s.created_at), metadata={
+        "type": "string", "format": "date-time", "description": "UTC; the shop's own staff and coordinators only"})
 
 
-class DirectoryQuerySchema(Schema):
+class DirectoryQuerySchema(Input):
     industry = fields.String(load_default=None)
     street = fields.String(load_default=None)
     category = fields.String(load_default=None)

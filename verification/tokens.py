@@ -224,7 +224,7 @@ def mask_name(name):
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_RE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII digits: \d takes other scripts' too
 
 
 def normalise_id_number(text):
@@ -237,7 +237,7 @@ def id_check_char(first17):
 
 def id_number_valid(id_number):
     """An 18-character resident ID whose GB 11643 check character matches."""
-    return bool(ID_RE.match(id_number)) and id_check_char(id_number[:17]) == id_number[17]
+    return bool(ID_RE.fullmatch(id_number)) and id_check_char(id_number[:17]) == id_number[17]
 
 
 def id_hash_key():

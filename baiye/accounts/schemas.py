@@ -1,7 +1,9 @@
 from marshmallow import Schema, fields, validate
 
+from baiye.api import Input
 
-class LoginSchema(Schema):
+
+class LoginSchema(Input):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 

@@ -1,5 +1,6 @@
 """Accounts: users, passwords and API tokens."""
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -23,13 +24,19 @@ from .models import ROLES, ApiToken, User
 _DUMMY_HASH = None
 
 
+# Neither digits alone nor letters alone (ASCII both, so that the OpenAPI document's pattern, ECMA 262 without
+# Unicode classes, says exactly what is refused).
+ONE_KIND_ONLY = re.compile(r"[0-9]+|[A-Za-z]+")
+PASSWORD_PATTERN = "^(?![0-9]+$)(?![A-Za-z]+$)"
+
+
 def password_problems(password):
     """Messages for a password that is too weak; empty when it is acceptable."""
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     problems = []
     if len(password) < minimum:
         problems.append(_("密码至少需要 %(n)d 位。", n=minimum))
-    elif password.isdigit() or password.isalpha():
+    elif ONE_KIND_ONLY.fullmatch(password):
         problems.append(_("密码需同时包含字母和数字。"))
     return problems
 

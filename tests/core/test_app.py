@@ -255,6 +255,25 @@ def test_nul_characters_are_refused_everywhere(api, client):
     assert client.post("/login", data={"username": "a\x00", "password": "x"}).status_code == 400
 
 
+def test_roles_are_checked_before_nul_characters(api, client, make):
+    """A caller the route does not admit hears 401 or 403 whatever the request holds; a NUL is 400 only for a
+    caller who may use the route (and nothing is changed then)."""
+    shop = make.shop()
+    owner, coordinator = api.as_(shop.owner), api.as_(make.coordinator())
+    assert_error(owner.get("/members?q=%00"), 403, "forbidden")
+    assert_error(api.get("/members?q=%00"), 401, "not_signed_in")
+    assert_error(owner.post("/members", data='{"name": "a\\u0000b"}', content_type="application/json"), 403,
+                 "forbidden")
+    assert_error(api.as_(make.cashier(shop)).post(f"/shops/{shop.id}/offers", json={"title": "a\x00"}), 403,
+                 "forbidden")
+    assert client.get("/admin/members?q=%00").status_code == 302  # a page: to the sign-in page, as without it
+    assert_error(coordinator.get("/members?q=%00"), 400, "malformed_request")
+    assert_error(coordinator.post("/members", json={"name": "a\x00b", "category": "veteran"}), 400,
+                 "malformed_request")
+    assert_error(api.get("/shops?q=%00"), 400, "malformed_request")  # a route open to anyone: 400 for anyone
+    assert db.session.execute(db.text("SELECT count(*) FROM member")).scalar() == 0
+
+
 def test_bearer_calls_carry_no_session_and_pages_still_vary_by_cookie(api, client, make):
     response = api.as_(make.coordinator()).get("/shops")
     assert response.status_code == 200

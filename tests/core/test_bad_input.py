@@ -344,3 +344,55 @@ def test_a_chunked_body_within_the_limit_is_read_whole(app, client, make):
     app.config["MAX_CONTENT_LENGTH"] = len(body)  # exactly at the limit: the whole body, nothing past it
     response = chunked_post(client, "/api/v1/auth/login", body, "application/json")
     assert response.status_code == 200, response.get_json()
+
+
+# --- what the OpenAPI document says is what is taken (issue 15) ------------------------------------------------
+
+@pytest.mark.parametrize("check, value", [
+    ("phone", "13８００１３８０００"),              # full-width digits are no phone number
+    ("licence", "9155１０４６RJHTPQQFQR"),          # ... nor a licence (this one raised ValueError: a 500)
+    ("licence", "9155104６RJHTPQQFQＲ"),
+])
+def test_identifiers_take_ascii_digits_only(app, check, value):
+    from baiye.validators import check_licence, check_phone
+
+    with app.test_request_context(), pytest.raises(ValidationError):
+        {"phone": check_phone, "licence": check_licence}[check](value)
+
+
+def test_resident_ids_take_ascii_digits_only():
+    from verification.tokens import id_number_valid
+
+    assert id_number_valid("11010519491231002X")
+    assert not id_number_valid("１1010519491231002X")  # the same number with a full-width first digit
+
+
+def test_a_digit_that_int_cannot_read_is_no_row_id():
+    from baiye.validators import row_id_from_digits
+
+    assert row_id_from_digits("²") is None and row_id_from_digits("12") == 12
+
+
+@pytest.mark.parametrize("text", ["2030-1-5", "２０３０-01-05", "2030-01-05\n", " 2030-01-05", "1999-12-31", "2100-01-01"])
+def test_days_are_yyyy_mm_dd_within_the_window(app, text):
+    from marshmallow import Schema
+
+    from baiye.validators import Day
+
+    with app.test_request_context(), pytest.raises(ValidationError):
+        Schema.from_dict({"day": Day()})().load({"day": text})
+
+
+def test_text_counts_its_most_as_sent_and_refuses_control_characters_at_its_ends(app):
+    with app.test_request_context():
+        assert NameSchema().load({"name": "老兵", "note": "一二三"}) == {"name": "老兵", "note": "一二三"}
+        for data in ({"name": "老兵", "note": "一二三 "}, {"name": "\x1c老兵"}):
+            with pytest.raises(ValidationError):
+                NameSchema().load(data)
+
+
+def test_passwords_of_one_kind_are_ascii_digits_or_letters(app):
+    from baiye.accounts.services import password_problems
+
+    assert password_problems("12345678") and password_problems("abcdefgh")
+    assert not password_problems("密码密码密码密码") and not password_problems("abcd1234")

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from baiye import lists
 from baiye.accounts.services import issue_api_token
-from baiye.api import API_PREFIX, doc, load, query_args, roles_required
+from baiye.api import API_PREFIX, doc, load, page_of, query_args, roles_required
 from baiye.clock import iso_utc, local_date, utcnow
 from baiye.errors import DomainError, invalid
 from baiye.extensions import db, limiter
@@ -13,9 +13,10 @@ from baiye.extensions import db, limiter
 from .. import qr, tokens
 from . import services
 from .imports import read_rows
-from .schemas import (ActivateSchema, ActivationTokenSchema, CardSchema, CredentialSchema, MemberInputSchema,
-                      MemberQuerySchema, MemberSchema, MemberUpdateSchema, PhoneCodeSchema, ReasonSchema, active_credential,
-                      credential_status)
+from .schemas import (ActivateSchema, ActivationLinkSchema, ActivationTokenSchema, CardSchema, CredentialSchema,
+                      CredentialStatusSchema, EnrolledSchema, ImportFileSchema, ImportResultSchema, MemberInputSchema,
+                      MemberQuerySchema, MemberSchema, MemberUpdateSchema, MeSchema, PhoneCodeSchema, ReasonSchema,
+                      active_credential, credential_status)
 
 bp = Blueprint("verification_api", __name__, url_prefix=API_PREFIX)
 
@@ -26,7 +27,7 @@ def activation_url(token):
 
 @bp.post("/members")
 @roles_required("coordinator")
-@doc(body=MemberInputSchema, response=MemberSchema, status=201, summary="Enrol a member (credential and activation link included)")
+@doc(body=MemberInputSchema, response=EnrolledSchema, status=201, summary="Enrol a member (credential and activation link included)")
 def enrol():
     member, _credential, token = services.enrol_member(load(MemberInputSchema()), current_user)
     return dict(MemberSchema().dump(member), activation_url=activation_url(token)), 201
@@ -34,7 +35,7 @@ def enrol():
 
 @bp.get("/members")
 @roles_required("coordinator")
-@doc(query=MemberQuerySchema, summary="Search members by name, phone, last four of the ID or card number")
+@doc(query=MemberQuerySchema, response=page_of(MemberSchema, "MemberPage"), summary="Search members by name, phone, last four of the ID or card number")
 def search():
     args = query_args(MemberQuerySchema())
     items, total = services.search_members(**args)
@@ -43,7 +44,8 @@ def search():
 
 @bp.post("/members/import")
 @roles_required("coordinator")
-@doc(status=200, summary="Import members from CSV or XLSX (columns name, category, id_number, phone, expires_on); all or nothing")
+@doc(body=ImportFileSchema, content_type="multipart/form-data", response=ImportResultSchema,
+     summary="Import members from CSV or XLSX (columns name, category, id_number, phone, expires_on); all or nothing")
 def import_members():
     upload = request.files.get("file")
     if upload is None:
@@ -61,7 +63,7 @@ def member_detail(member_id):
 
 @bp.patch("/members/<int:member_id>")
 @roles_required("coordinator")
-@doc(body=MemberUpdateSchema, response=MemberSchema, summary="Change a member's name, category, phone, expiry or station")
+@doc(body=MemberUpdateSchema(partial=True), response=MemberSchema, summary="Change a member's name, category, phone, expiry or station")
 def update_member(member_id):
     member = services.get_member(member_id)
     data = load(MemberUpdateSchema(), partial=True)
@@ -70,7 +72,7 @@ def update_member(member_id):
 
 @bp.post("/members/<int:member_id>/activation")
 @roles_required("coordinator")
-@doc(status=201, summary="A new one-time activation link; earlier links stop working")
+@doc(response=ActivationLinkSchema, status=201, summary="A new one-time activation link; earlier links stop working")
 def new_activation(member_id):
     token = services.create_activation(services.get_member(member_id), current_user)
     return {"activation_url": activation_url(token)}, 201
@@ -86,7 +88,7 @@ def reissue(member_id):
 
 @bp.post("/credentials/<int:credential_id>/revoke")
 @roles_required("coordinator")
-@doc(body=ReasonSchema, summary="Revoke a credential with a reason")
+@doc(body=ReasonSchema, response=CredentialStatusSchema, summary="Revoke a credential with a reason")
 def revoke(credential_id):
     data = load(ReasonSchema())
     credential = services.revoke_credential(services.get_credential(credential_id), current_user, data["reason"])
@@ -127,7 +129,7 @@ def print_card(credential_id):
 
 @bp.get("/credentials/<int:credential_id>/card.png")
 @roles_required("coordinator")
-@doc(summary="The printable card image (85.6 x 54 mm at 300 dpi), QR included")
+@doc(produces="image/png", summary="The printable card image (85.6 x 54 mm at 300 dpi), QR included")
 def card_png(credential_id):
     credential = services.card_credential(credential_id, current_user)
     fields = card_fields(credential)
@@ -145,7 +147,7 @@ def card_png(credential_id):
 
 @bp.get("/credentials/<int:credential_id>/qr.svg")
 @roles_required("coordinator")
-@doc(summary="The card's QR alone, as SVG")
+@doc(produces="image/svg+xml", summary="The card's QR alone, as SVG")
 def card_qr_svg(credential_id):
     credential = services.card_credential(credential_id, current_user)
     return image(qr.qr_svg(card_fields(credential)["qr_url"]), "image/svg+xml")
@@ -153,7 +155,7 @@ def card_qr_svg(credential_id):
 
 @bp.get("/credentials/<int:credential_id>/qr.png")
 @roles_required("coordinator")
-@doc(summary="The card's QR alone, as PNG")
+@doc(produces="image/png", summary="The card's QR alone, as PNG")
 def card_qr_png(credential_id):
     credential = services.card_credential(credential_id, current_user)
     return image(qr.qr_png(card_fields(credential)["qr_url"]), "image/png")
@@ -191,7 +193,7 @@ def my_code():
 
 @bp.get("/me")
 @roles_required("member")
-@doc(summary="The member's own record as a shop would see it, plus expiry")
+@doc(response=MeSchema, summary="The member's own record as a shop would see it, plus expiry")
 def me():
     member = services.member_of(current_user)
     credential = active_credential(member)

@@ -2,15 +2,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
 from baiye import lists
+from baiye.api import Input
 from baiye.clock import iso_utc, local_date, utcnow
-from baiye.validators import DAY_IN_RANGE, Text, check_phone
+from baiye.validators import ALL_SPACES, PHONE_PATTERN, Day, InList, Text, check_phone
 
 from .. import tokens
-
-
-def check_category(value):
-    if value not in lists.keys("CATEGORIES"):
-        raise ValidationError(str(_l("请选择优待对象类别。")))
 
 
 def check_id_number(value):
@@ -21,18 +17,30 @@ def check_id_number(value):
         raise ValidationError(str(_l("身份证号校验位不符，请逐位核对（最后一位可能是X）。")))
 
 
+# For the OpenAPI document: 18 characters, the last a digit or X (either case), spaces anywhere (they are taken
+# out); the check character is named by the format, "resident-id".
+ID_NUMBER_PATTERN = f"^[{ALL_SPACES}]*(?:[0-9] *){{17}}[0-9Xx][{ALL_SPACES}]*$"
+
+
 def check_not_past(value):
     if value < local_date(utcnow()):
         raise ValidationError(str(_l("有效期不能早于今天。")))
 
 
-class MemberInputSchema(Schema):
+class MemberInputSchema(Input):
     name = Text(required=True, validate=validate.Length(min=1, max=64, error=_l("请填写姓名（64字以内）。")),
                 error_messages={"required": _l("请填写姓名（64字以内）。")})
-    category = fields.String(required=True, validate=check_category)
-    id_number = fields.String(required=True, load_only=True, validate=check_id_number)
-    phone = fields.String(load_default=None, allow_none=True, validate=check_phone)
-    expires_on = fields.Date(required=True, validate=[check_not_past, DAY_IN_RANGE])
+    category = fields.String(required=True, validate=InList("CATEGORIES", _l("请选择优待对象类别。")))
+    id_number = fields.String(required=True, load_only=True, validate=check_id_number, metadata={
+        "pattern": ID_NUMBER_PATTERN, "format": "resident-id",
+        "description": "The 18-character resident ID (GB 11643: its last character, a digit or X, the check "
+                       "character of the first 17); spaces are taken out"})
+    phone = fields.String(load_default=None, allow_none=True, validate=check_phone, metadata={
+        "pattern": f"(?:{PHONE_PATTERN})|^[{ALL_SPACES}]*$",
+        "description": "A mobile number or a landline with its area code; blank or null: none"})
+    expires_on = Day(required=True, validate=check_not_past, metadata={
+        "description": "Last day of the member's entitlement (YYYY-MM-DD), not before today in the deployment's "
+                       "time zone"})
     station = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
     @pre_load
@@ -53,7 +61,7 @@ class MemberInputSchema(Schema):
 class MemberUpdateSchema(MemberInputSchema):
     """The same rules, every field optional, the ID number not changeable."""
 
-    class Meta:
+    class Meta(Input.Meta):
         exclude = ("id_number",)
 
     @post_load
@@ -64,12 +72,17 @@ class MemberUpdateSchema(MemberInputSchema):
         return data
 
 
-class ReasonSchema(Schema):
+class ReasonSchema(Input):
     reason = Text(required=True, validate=validate.Length(min=1, max=500, error=_l("请填写原因（500字以内）。")),
                   error_messages={"required": _l("请填写原因（500字以内）。")})
 
 
-class ActivateSchema(Schema):
+class ActivateSchema(Input):
+    class Meta(Input.Meta):
+        openapi = {"anyOf": [{"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
+                             for name in ("activation_url", "token")],
+                   "description": "The activation link, or its bare token: one of the two, not empty"}
+
     activation_url = fields.String(load_default=None, validate=validate.Length(max=500))
     token = fields.String(load_default=None, validate=validate.Length(max=500))
 
@@ -81,7 +94,7 @@ class ActivateSchema(Schema):
         return {"text": text}
 
 
-class MemberQuerySchema(Schema):
+class MemberQuerySchema(Input):
     q = fields.String(load_default=None, validate=validate.Length(max=64))
     category = fields.String(load_default=None)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
@@ -171,3 +184,37 @@ class PhoneCodeSchema(Schema):
     refresh_at = fields.String()
     server_time = fields.String()
     step_seconds = fields.Integer()
+
+
+class EnrolledSchema(MemberSchema):
+    activation_url = fields.String(metadata={"description": "The member's one-time activation link"})
+
+
+class ImportFileSchema(Input):
+    file = fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary",
+        "description": "CSV (UTF-8) or XLSX with the columns name, category, id_number, phone, expires_on"})
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    first_id = fields.Integer(required=True)
+    last_id = fields.Integer(required=True)
+
+
+class ActivationLinkSchema(Schema):
+    activation_url = fields.String(required=True)
+
+
+class CredentialStatusSchema(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class MeSchema(Schema):
+    masked_name = fields.String()
+    category = fields.String()
+    category_label = fields.String()
+    expires_on = fields.Date()
+    expired = fields.Boolean()
+    credential_id = fields.Integer(allow_none=True)

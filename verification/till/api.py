@@ -7,7 +7,7 @@ from flask_limiter import HeaderNames
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
-from baiye.api import API_PREFIX, caller, doc, load, query_args, roles_required
+from baiye.api import API_PREFIX, caller, doc, load, page_of, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import operations, records
@@ -101,7 +101,8 @@ def redeem():
 
 @bp.get("/redemptions")
 @roles_required("owner", "cashier", "coordinator")
-@doc(query=RedemptionQuerySchema, summary="Redemptions: a shop's own, or any for a coordinator")
+@doc(query=RedemptionQuerySchema, response=page_of(RedemptionSchema, "RedemptionPage"),
+     summary="Redemptions: a shop's own, or any for a coordinator")
 def index():
     args = query_args(RedemptionQuerySchema())
     items, total = records.list_redemptions(caller(), **args)

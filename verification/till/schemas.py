@@ -2,35 +2,42 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
+from baiye.api import Input
 from baiye.clock import iso_utc
-from baiye.validators import MAX_ROW_ID, Text
+from baiye.validators import MAX_ROW_ID, Day, Text
 
 from ..tokens import FORMS, card_last4
 
 CODE = fields.String(required=True, validate=validate.Length(min=1, max=2048, error=_l("请提供二维码内容或卡号。")))
 
 
-class VerifySchema(Schema):
+class VerifySchema(Input):
     code = CODE
 
 
-class RedeemSchema(Schema):
+class RedeemSchema(Input):
     code = CODE
     offer_id = fields.Integer(strict=True, required=True)
-    # fen; range checked by the service (config ceiling); may be left out for a gift or priority offer
+    # fen; range checked by the service (after a replayed idempotency key, which is answered whatever its bill)
     bill = fields.Integer(strict=True, load_default=None, metadata={
-        "description": "The bill in fen. May be left out (or null) for a gift or priority offer, which takes no "
-                       "money off; any other offer refuses a missing bill with 422."})
+        "minimum": 0, "from_config": {"maximum": "BILL_CEILING_FEN"},
+        "description": "The bill in fen, up to the deployment's ceiling (BILL_CEILING_FEN). May be left out (or "
+                       "null) for a gift or priority offer, which takes no money off; any other offer refuses a "
+                       "missing bill with 422."})
     idempotency_key = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
-class VoidSchema(Schema):
-    reason = Text(load_default=None, allow_none=True)  # required: checked by the service
+class VoidSchema(Input):
+    class Meta(Input.Meta):
+        openapi = {"required": ["reason"]}  # checked by the service, once the redemption is found (404 first)
+
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(max=500, error=_l("原因不能超过500字。")),
+                  metadata={"required_by_service": True})
 
 
-class RedemptionQuerySchema(Schema):
-    date_from = fields.Date(data_key="from", load_default=None)
-    date_to = fields.Date(data_key="to", load_default=None)
+class RedemptionQuerySchema(Input):
+    date_from = Day(data_key="from", load_default=None)
+    date_to = Day(data_key="to", load_default=None)
     shop_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ROW_ID))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
