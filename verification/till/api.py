@@ -12,11 +12,12 @@ from baiye.extensions import limiter
 
 from . import operations, records
 from .access import TILL_ROLES
-from .schemas import RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema, VerifySchema, VoidSchema
+from .schemas import (RedeemSchema, RedemptionQuerySchema, RedemptionSchema, VerificationSchema, VerifySchema, VoidSchema,
+                      dump_verification)
 
 bp = Blueprint("redemption_api", __name__, url_prefix=API_PREFIX)
 # Schemas are built once: a marshmallow schema costs more to construct than to use.
-VERIFY, VERIFICATION, REDEEM, REDEMPTION = VerifySchema(), VerificationSchema(), RedeemSchema(), RedemptionSchema()
+VERIFY, REDEEM, REDEMPTION = VerifySchema(), RedeemSchema(), RedemptionSchema()
 
 
 @lru_cache(maxsize=8)
@@ -84,7 +85,7 @@ def verify_limits(view):
 @doc(body=VerifySchema, response=VerificationSchema, summary="Check a scanned code at this shop's till")
 def verify():
     user, data = caller(), load(VERIFY)
-    return VERIFICATION.dump(operations.verify_for_shop(operations.TillShop(user.shop_id), user, data["code"]))
+    return dump_verification(operations.verify_for_shop(operations.TillShop(user.shop_id), user, data["code"]))
 
 
 @bp.post("/redemptions")

@@ -76,10 +76,18 @@ class VerificationSchema(Schema):
             return None
         return {"category": v.member.category, "masked_name": v.masked_name, "card_last4": v.card_last4}
 
-    def dump(self, obj, **kwargs):
-        only = (("valid", "member", "offers", "credential_form") if obj.valid else
-                ("valid", "reason", "message", "credential_form") + (("detail",) if obj.detail else ()))
-        return {k: v for k, v in super().dump(obj, **kwargs).items() if k in only}
+
+# A verification's answer has the fields of its case only: one schema for each, built once.
+_VERIFICATIONS = {
+    (True, False): VerificationSchema(only=("valid", "member", "offers", "credential_form")),
+    (False, False): VerificationSchema(only=("valid", "reason", "message", "credential_form")),
+    (False, True): VerificationSchema(only=("valid", "reason", "message", "credential_form", "detail")),
+}
+
+
+def dump_verification(verification):
+    """The answer to a verify call (VerificationSchema), with the fields of its case."""
+    return _VERIFICATIONS[verification.valid, bool(verification.detail) and not verification.valid].dump(verification)
 
 
 def labels(r):
