@@ -32,14 +32,30 @@ LICENCE_DESCRIPTION = ("The 18-character unified social credit code (GB 32100, i
                        "of the first 17; either case) or a 15-digit registration number; spaces around are trimmed")
 
 
+class Degrees(fields.Float):
+    """A number of degrees; strict, as every number of the API is: "30.5" is not 30.5 (nor is true 1)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class LocationSchema(Input):
     class Meta(Input.Meta):
         openapi = {"description": "Where the shop is: WGS-84 degrees, as a phone's GPS reports them"}
 
-    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(
+    lat = Degrees(required=True, allow_nan=False, validate=validate.Range(
         min=-90, max=90, error=_l("纬度应在 -90 到 90 之间。")))
-    lng = fields.Float(required=True, allow_nan=False, validate=validate.Range(
+    lng = Degrees(required=True, allow_nan=False, validate=validate.Range(
         min=-180, max=180, error=_l("经度应在 -180 到 180 之间。")))
+
+    @validates_schema
+    def whole(self, data, partial=False, **kwargs):
+        """A position is both numbers, in a change (PATCH, loaded as partial) too."""
+        missing = {key: [fields.Field.default_error_messages["required"]] for key in ("lat", "lng") if key not in data}
+        if missing:
+            raise ValidationError(missing)
 
 
 class LocationOutSchema(Schema):
