@@ -442,3 +442,10 @@ def test_coordinator_corrects_a_shops_location_on_its_admin_page(client, make):
     client.post("/logout")
     sign_in(client, shop.owner)
     assert client.post(f"/admin/shops/{shop.id}/location", data={"lat": "1", "lng": "1"}).status_code == 403
+
+
+def test_shop_page_has_a_navigation_link_when_the_shop_has_a_location(client, make):
+    located, unlocated = make.shop(lat=30.2741, lng=120.1551), make.shop()
+    assert "https://uri.amap.com/marker?position=120.1551%2C30.2741" in client.get(
+        f"/shops/{located.id}").get_data(as_text=True)
+    assert "一键导航" not in client.get(f"/shops/{unlocated.id}").get_data(as_text=True)
