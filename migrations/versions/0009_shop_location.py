@@ -21,6 +21,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("shop") as batch:
-        batch.drop_column("lng")
-        batch.drop_column("lat")
+    # Plain DROP COLUMN too: rebuilding the table would drop it under the foreign keys that point at it.
+    op.drop_column("shop", "lng")
+    op.drop_column("shop", "lat")
