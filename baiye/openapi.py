@@ -68,6 +68,9 @@ def field_extras(converter, field, ret, **kwargs):
             ret.pop("default", None)
     for keyword, setting in field.metadata.get("from_config", {}).items():
         ret[keyword] = current_app.config[setting]
+    for alternative in ret.get("anyOf", ()):
+        if alternative == {"nullable": True, "type": "object"}:  # apispec's null for Nested(allow_none): any object
+            alternative["enum"] = [None]  # ... so say null alone
     if getattr(field, "blank", False) or field.metadata.get("blank"):
         inner = {key: ret.pop(key) for key in list(ret) if key not in ("description", "default")}
         ret["anyOf"] = [inner, {"type": "string", "enum": [""]}]

@@ -17,7 +17,7 @@ SECURITY_HEADERS = (
     ("Content-Security-Policy",
      "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
      "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
-    ("Permissions-Policy", "camera=(self), geolocation=()"),
+    ("Permissions-Policy", "camera=(self), geolocation=(self)"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 

@@ -6,8 +6,8 @@ from baiye.api import API_PREFIX, doc, load, page_of, query_args, roles_required
 from baiye.extensions import limiter
 
 from . import services
-from .schemas import (DecisionSchema, DirectoryQuerySchema, MetaSchema, OfferInputSchema, OfferSchema, PasswordSchema, ReasonSchema,
-                      RequiredReasonSchema, ShopInputSchema, ShopPrivateSchema, ShopRegistrationSchema, ShopSchema,
+from .schemas import (DecisionSchema, DirectoryQuerySchema, DirectoryShopSchema, MetaSchema, OfferInputSchema,
+                      OfferSchema, PasswordSchema, ReasonSchema, RequiredReasonSchema, ShopInputSchema, ShopPrivateSchema, ShopRegistrationSchema, ShopSchema,
                       StaffListSchema, StaffOutSchema, StaffSchema)
 
 bp = Blueprint("shops_api", __name__, url_prefix=API_PREFIX)
@@ -34,12 +34,12 @@ def register():
 
 
 @bp.get("/shops")
-@doc(query=DirectoryQuerySchema, response=page_of(ShopSchema, "ShopPage"), summary="The directory of approved shops",
-     auth=False)
+@doc(query=DirectoryQuerySchema, response=page_of(DirectoryShopSchema, "ShopPage"),
+     summary="The directory of approved shops (with `near`, nearest first)", auth=False)
 def directory():
     args = query_args(DirectoryQuerySchema())
     items, total = services.directory(**args)
-    return {"items": ShopSchema(many=True).dump(items), "total": total}
+    return {"items": DirectoryShopSchema(many=True).dump(items), "total": total}
 
 
 @bp.get("/shops/<int:shop_id>")

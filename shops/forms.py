@@ -22,6 +22,9 @@ class ShopForm(FlaskForm):
     licence_no = StringField(_l("营业执照号（统一社会信用代码）"))
     hours = StringField(_l("营业时间"), validators=[Optional()])
     description = TextAreaField(_l("店铺简介"), validators=[Optional()])
+    lat = StringField(_l("纬度"))
+    lng = StringField(_l("经度"))
+    error_aliases = {"location_lat": "lat", "location_lng": "lng"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,18 +36,46 @@ class ShopForm(FlaskForm):
         an optional one takes the schema's default (none)."""
         values = {name: (getattr(self, name).data or "").strip()
                   for name in ("name", "industry", "street", "address", "phone", "licence_no", "hours", "description")}
-        return {name: value for name, value in values.items() if value}
+        data = {name: value for name, value in values.items() if value}
+        location = self.location_data()
+        if location is not None:
+            data["location"] = location
+        return data
+
+    def location_data(self):
+        """The typed (or located) position for the schema, None when both boxes are blank (no location); a box
+        that is not a number is said here, the ranges by the schema."""
+        typed = {key: (str(getattr(self, key).data or "")).strip() for key in ("lat", "lng")}
+        if not any(typed.values()):
+            return None
+        location = {}
+        for key, text in typed.items():
+            try:
+                location[key] = float(text)
+            except ValueError:
+                location[key] = None
+                getattr(self, key).errors = list(getattr(self, key).errors) + [str(_l("请填写数字，或点“使用我的当前位置”。"))]
+        return location
 
 
 class RegisterForm(ShopForm):
     owner_username = StringField(_l("店主登录用户名"))
     owner_password = PasswordField(_l("登录密码（至少8位，含字母和数字）"))
-    error_aliases = {"username": "owner_username"}  # a username already taken, as the accounts service says
+    error_aliases = {"username": "owner_username", **ShopForm.error_aliases}  # a username already taken, as the accounts service says
 
     def registration_data(self):
         data = self.shop_data()
         data["owner"] = {"username": self.owner_username.data or "", "password": self.owner_password.data or ""}
         return data
+
+
+class LocationForm(FlaskForm):
+    """A coordinator's correction of a shop's location (on the shop's admin page)."""
+
+    lat = StringField(_l("纬度"))
+    lng = StringField(_l("经度"))
+    error_aliases = ShopForm.error_aliases
+    location_data = ShopForm.location_data
 
 
 class ReasonForm(FlaskForm):

@@ -16,6 +16,9 @@ class Shop(db.Model):
     licence_no = db.Column(db.String(18), nullable=False, index=True)
     hours = db.Column(db.String(100))
     description = db.Column(db.Text)
+    # Where the shop is, for "shops near me" and navigation (WGS-84, as a phone's GPS reports it); optional.
+    lat = db.Column(db.Float)
+    lng = db.Column(db.Float)
     status = db.Column(db.String(16), nullable=False, default="pending", index=True)
     status_reason = db.Column(db.String(500))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
@@ -28,6 +31,15 @@ class Shop(db.Model):
     @property
     def owner(self):
         return next((u for u in self.staff if u.role == "owner"), None)
+
+    @property
+    def location(self):
+        """{"lat", "lng"}, or None where the shop has not said where it is."""
+        return None if self.lat is None or self.lng is None else {"lat": self.lat, "lng": self.lng}
+
+    @location.setter
+    def location(self, value):
+        self.lat, self.lng = (value["lat"], value["lng"]) if value else (None, None)
 
 
 class Offer(db.Model):

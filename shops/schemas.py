@@ -32,6 +32,37 @@ LICENCE_DESCRIPTION = ("The 18-character unified social credit code (GB 32100, i
                        "of the first 17; either case) or a 15-digit registration number; spaces around are trimmed")
 
 
+class Degrees(fields.Float):
+    """A number of degrees; strict, as every number of the API is: "30.5" is not 30.5 (nor is true 1)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class LocationSchema(Input):
+    class Meta(Input.Meta):
+        openapi = {"description": "Where the shop is: WGS-84 degrees, as a phone's GPS reports them"}
+
+    lat = Degrees(required=True, allow_nan=False, validate=validate.Range(
+        min=-90, max=90, error=_l("纬度应在 -90 到 90 之间。")))
+    lng = Degrees(required=True, allow_nan=False, validate=validate.Range(
+        min=-180, max=180, error=_l("经度应在 -180 到 180 之间。")))
+
+    @validates_schema
+    def whole(self, data, partial=False, **kwargs):
+        """A position is both numbers, in a change (PATCH, loaded as partial) too."""
+        missing = {key: [fields.Field.default_error_messages["required"]] for key in ("lat", "lng") if key not in data}
+        if missing:
+            raise ValidationError(missing)
+
+
+class LocationOutSchema(Schema):
+    lat = fields.Float(required=True)
+    lng = fields.Float(required=True)
+
+
 class OwnerSchema(Input):
     username = USERNAME
     password = PASSWORD
@@ -52,6 +83,8 @@ class ShopInputSchema(Input):
         "pattern": LICENCE_PATTERN, "format": "uscc", "description": LICENCE_DESCRIPTION})
     hours = Text(load_default=None, allow_none=True, validate=validate.Length(max=100))
     description = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True, metadata={
+        "description": "Optional; null: not given (or, in a change, removed)"})
 
     @post_load
     def tidy(self, data, **kwargs):
@@ -191,10 +224,24 @@ class ShopSchema(Schema):
     hours = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
     status = fields.String()
+    location = fields.Nested(LocationOutSchema, allow_none=True, metadata={"description": "null: not given"})
     offers = fields.Method("active_offers")
 
     def active_offers(self, shop):
         return OfferSchema(many=True).dump(current_offers(shop))
+
+
+class DirectoryShopSchema(ShopSchema):
+    """A shop in the directory (a services.DirectoryEntry): its offers running today for the category asked for
+    (every one without a category), and with `near`, its distance."""
+
+    offers = fields.Method("listed_offers", metadata={"type": "array", "items": {"$ref": "#/components/schemas/Offer"}})
+    distance_m = fields.Integer(allow_none=True, metadata={
+        "description": "Metres from the `near` position (great-circle); null without `near` or where the shop has "
+                       "no location"})
+
+    def listed_offers(self, entry):
+        return OfferSchema(many=True).dump(entry.offers)
 
 
 class ShopPrivateSchema(ShopSchema):
@@ -206,10 +253,30 @@ class ShopPrivateSchema(ShopSchema):
         "type": "string", "format": "date-time", "description": "UTC; the shop's own staff and coordinators only"})
 
 
+NEAR_PATTERN = (r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),"
+                r"-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$")
+
+
+class Position(fields.Field):
+    """A position in a query string, 'lat,lng' (WGS-84 degrees) -> {"lat", "lng"}, each within its range."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            lat, lng = (float(part) for part in str(value).split(","))
+        except ValueError:
+            raise ValidationError(_l("位置应写作“纬度,经度”，如 31.2304,121.4737。")) from None
+        return LocationSchema().load({"lat": lat, "lng": lng})
+
+
 class DirectoryQuerySchema(Input):
     industry = fields.String(load_default=None)
     street = fields.String(load_default=None)
     category = fields.String(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(max=100))
+    near = Position(load_default=None, metadata={
+        "type": "string", "pattern": NEAR_PATTERN,
+        "description": "The caller's position, `lat,lng` in WGS-84 degrees: nearest shops first (those without a "
+                       "location last), each with `distance_m`"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+

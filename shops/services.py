@@ -1,4 +1,6 @@
 """Shop and offer operations. Plain functions: explicit actor and time, one error type."""
+import math
+
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -66,6 +68,17 @@ def update_shop(shop, actor, data, now=None):
     if resubmitted:
         shop.status, shop.status_reason = "pending", None
     audit.record(actor, "shop.resubmit" if resubmitted else "shop.update", shop, now=now or utcnow(), fields=changed)
+    db.session.commit()
+    return shop
+
+
+def set_location(shop, actor, location, now=None):
+    """A coordinator's correction of where the shop is (None: removed); audited with the old and new position."""
+    if actor.role != "coordinator":
+        raise forbidden()
+    before = shop.location
+    shop.location = location
+    audit.record(actor, "shop.location", shop, now=now or utcnow(), before=before, after=location)
     db.session.commit()
     return shop
 
@@ -260,8 +273,44 @@ def _offer_running(day):
             & (or_(Offer.ends_on.is_(None), Offer.ends_on >= day)))
 
 
-def directory(industry=None, street=None, category=None, q=None, page=1, per_page=50, now=None):
-    """Approved shops matching the filters, with their offers loaded; (items, total)."""
+class DirectoryEntry:
+    """A shop as the directory lists it: the shop's own attributes, its running offers for the chosen category
+    (all of them without one), and how far it is from the caller, in metres (None: no position, or no location)."""
+
+    def __init__(self, shop, offers, distance_m=None):
+        self.shop, self.offers, self.distance_m = shop, offers, distance_m
+
+    def __getattr__(self, name):
+        return getattr(self.shop, name)
+
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(a, b):
+    """The great-circle distance in whole metres between two {"lat", "lng"} points (haversine)."""
+    lat1, lng1, lat2, lng2 = map(math.radians, (a["lat"], a["lng"], b["lat"], b["lng"]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return round(2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h))))
+
+
+# Roughly mainland China, Hainan and the islands to the south; a point outside is kept (lat/lng are valid
+# anywhere) but the person who set it is told, as it is most likely a slip (lat and lng swapped, a sign lost).
+CHINA_BOUNDS = {"lat": (3.8, 53.6), "lng": (73.5, 135.1)}
+
+
+def location_warning(location):
+    """A warning for a location outside China (None when it is inside, or not set)."""
+    if location and not all(low <= location[key] <= high for key, (low, high) in CHINA_BOUNDS.items()):
+        return _("该位置不在中国境内（纬度 %(lat)s，经度 %(lng)s），请确认没有填反或漏掉负号。",
+                 lat=location["lat"], lng=location["lng"])
+    return None
+
+
+def directory(industry=None, street=None, category=None, q=None, near=None, page=1, per_page=50, now=None):
+    """Approved shops matching the filters, as DirectoryEntry items; (items, total). With a category, a shop is
+    listed only for an offer running today that takes the category, and shows only such offers. With `near`
+    ({"lat", "lng"}), nearest first (shops without a location last, by name) with each one's distance."""
     day = local_date(now or utcnow())
     query = select(Shop).where(Shop.status == "approved")
     if industry:
@@ -275,12 +324,18 @@ def directory(industry=None, street=None, category=None, q=None, page=1, per_pag
     if category:
         query = query.where(Shop.offers.any(_offer_running(day) & or_(
             Offer.categories == "", ("," + Offer.categories + ",").like(f"%,{category},%"))))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.options(selectinload(Shop.offers)).order_by(Shop.name, Shop.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return items, total
+    start = (page - 1) * per_page
+    listed = query.options(selectinload(Shop.offers)).order_by(Shop.name, Shop.id)
+    if near is None:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        shops = db.session.scalars(listed.limit(per_page).offset(start)).all()
+        return [DirectoryEntry(shop, current_offers(shop, day, category)) for shop in shops], total
+    # Nearest first, in Python: a district has a few hundred shops, and SQLite has no trigonometry to sort with.
+    entries = [DirectoryEntry(shop, current_offers(shop, day, category),
+                              distance_m(near, shop.location) if shop.location else None)
+               for shop in db.session.scalars(listed).all()]
+    entries.sort(key=lambda e: (e.distance_m is None, e.distance_m or 0))  # stable: ties keep name order
+    return entries[start:start + per_page], len(entries)
 
 
 def shops_by_status(status=None):

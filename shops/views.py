@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +12,7 @@ from baiye.extensions import limiter
 from baiye.messages import N_
 
 from . import services
-from .forms import OfferForm, PasswordForm, ReasonForm, RegisterForm, ShopForm, StaffForm
+from .forms import LocationForm, OfferForm, PasswordForm, ReasonForm, RegisterForm, ShopForm, StaffForm
 from .schemas import (DirectoryQuerySchema, OfferInputSchema, PasswordSchema, ReasonSchema, ShopInputSchema,
                       ShopRegistrationSchema, StaffSchema)
 
@@ -19,18 +21,42 @@ bp = Blueprint("shops", __name__)
 STATUS_LABELS = {"pending": N_("待审核"), "approved": N_("已通过"), "rejected": N_("未通过"), "suspended": N_("已暂停")}
 
 
+@bp.app_template_filter("distance")
+def distance_text(metres):
+    """350 -> "350 米"; 1234 -> "1.2 公里"."""
+    if metres < 1000:
+        return _("%(n)d 米", n=metres)
+    return _("%(n)s 公里", n=f"{metres / 1000:.1f}" if metres < 100_000 else f"{metres / 1000:.0f}")
+
+
+@bp.app_template_filter("amap_url")
+def amap_url(shop):
+    """Amap's public marker URI for the shop (opens the Amap app where installed, else its web page); the
+    position is the phone's WGS-84, which Amap converts (coordinate=wgs84)."""
+    return "https://uri.amap.com/marker?" + urlencode({
+        "position": f"{shop.lng},{shop.lat}", "name": shop.name, "coordinate": "wgs84", "callnative": 1})
+
+
 @bp.app_context_processor
 def shop_helpers():
     return {"status_label": lambda s: _(STATUS_LABELS.get(s, s))}
 
 
+def directory_args(names=("industry", "street", "category", "q", "near")):
+    """The directory's filters from the query string; a position that is not one is dropped (the list is then
+    by name, as without one) rather than refused: it comes from the phone, not from the person."""
+    raw = {k: v for k, v in request.args.items() if k in names and v}
+    errors = DirectoryQuerySchema().validate(raw)
+    return DirectoryQuerySchema().load({k: v for k, v in raw.items() if k not in errors})
+
+
 @bp.get("/shops")
 def directory():
-    args = DirectoryQuerySchema().load(
-        {k: v for k, v in request.args.items() if k in ("industry", "street", "category", "q") and v})
+    args = directory_args()
     args["per_page"] = 200
     shops, total = services.directory(**args)
-    return render_template("shops/directory.html", shops=shops, total=total, args=args)
+    return render_template("shops/directory.html", shops=shops, total=total, args=args,
+                           near_text=request.args.get("near", "") if args["near"] else "")
 
 
 @bp.get("/shops/<int:shop_id>")
@@ -49,8 +75,15 @@ def register():
         if shop:
             start_session(shop.owner, remember=True)
             flash(_("登记已提交，区双拥办审核通过后即可在目录中展示并开始核销。"), "success")
+            flash_location_warning(shop)
             return redirect(url_for("shops.mine"))
     return render_template("shops/register.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+def flash_location_warning(shop):
+    warning = services.location_warning(shop.location)
+    if warning:
+        flash(warning, "warning")
 
 
 def own_shop():
@@ -76,6 +109,7 @@ def edit_shop():
         data = validate_with(form, ShopInputSchema(), form.shop_data())
         if data and submit(form, lambda: services.update_shop(shop, current_user, data)):
             flash(_("已修改并重新提交，请等待区双拥办审核。") if was_rejected else _("店铺资料已更新。"), "success")
+            flash_location_warning(shop)
             return redirect(url_for("shops.mine"))
     return render_template("shops/edit.html", form=form, shop=shop), 422 if form.errors or form.form_errors else 200
 
@@ -202,7 +236,26 @@ def queue():
 @roles_required("coordinator")
 def review(shop_id):
     shop = services.get_shop(shop_id)
-    return render_template("shops/review.html", shop=shop, form=ReasonForm())
+    return render_template("shops/review.html", shop=shop, form=ReasonForm(), location_form=LocationForm(obj=shop),
+                           location_warning=services.location_warning(shop.location))
+
+
+@bp.post("/admin/shops/<int:shop_id>/location")
+@roles_required("coordinator")
+def correct_location(shop_id):
+    """A coordinator puts the shop where it is (or clears a wrong position: both boxes blank)."""
+    shop = services.get_shop(shop_id)
+    form = LocationForm()
+    if form.validate_on_submit():
+        location = form.location_data()
+        data = validate_with(form, ShopInputSchema(only=("location",)), {"location": location})
+        if data and not form.errors and submit(form, lambda: services.set_location(
+                shop, current_user, data["location"])):
+            flash(_("位置已更新。") if shop.location else _("位置已清除。"), "success")
+            flash_location_warning(shop)
+            return redirect(url_for("shops.review", shop_id=shop.id, _anchor="location"))
+    return render_template("shops/review.html", shop=shop, form=ReasonForm(), location_form=form,
+                           location_warning=None), 422
 
 
 @bp.post("/admin/shops/<int:shop_id>/<any(approve, reject, suspend):action>")

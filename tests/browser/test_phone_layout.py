@@ -11,7 +11,7 @@ from tests.reports.helpers import log_redemption, make_member
 
 MEASURE = (Path(__file__).parent / "phone_layout.js").read_text()
 PAGES = {
-    None: ["/", "/shops", "/shops/{shop}", "/shops/register", "/login", "/public"],
+    None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public"],
     "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
     "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
                     "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit"],
@@ -23,9 +23,10 @@ def seed(app):
     with app.test_request_context():
         make = Factory()
         make.coordinator(username="coord")
-        shops = [make.shop(name=name, street=street, industry=industry) for name, street, industry in (
-            ("老兵面馆", "chengguan", "catering"), ("惠民超市", "dongcheng", "retail"),
-            ("康复理疗中心", "xicheng", "health"))]
+        shops = [make.shop(name=name, street=street, industry=industry, lat=lat, lng=lng)
+                 for name, street, industry, lat, lng in (
+            ("老兵面馆", "chengguan", "catering", 30.2751, 120.1551), ("惠民超市", "dongcheng", "retail", 30.2841, 120.16),
+            ("康复理疗中心", "xicheng", "health", None, None))]
         owner = shops[0].owner.username
         offers = [make.offer(shop, starts_on=date(2026, 1, 1)) for shop in shops]
         make.offer(shops[0], title="满100减20", kind="amount_off", value=2000, min_spend=10000, starts_on=date(2026, 1, 1))

@@ -195,6 +195,27 @@ def test_migrations_go_down_and_up_again_with_rows_in_place(tmp_path):
         db.engine.dispose()
 
 
+def test_the_shop_location_migration_goes_down_and_up_with_shops_in_place(tmp_path):
+    """0009 adds the shop's lat and lng; undone with shops (and rows pointing at them) kept, and redone."""
+    from flask_migrate import downgrade, upgrade
+
+    from shops.models import Shop
+    from tests.factories import Factory
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/m.db"})
+    with app.app_context():
+        upgrade()
+        shop_id = Factory().shop(lat=30.2741, lng=120.1551).id  # with its owner, a row pointing at the shop
+        db.session.remove()
+        downgrade(revision="0008_credential_form")
+        upgrade()
+        shop = db.session.get(Shop, shop_id)
+        assert shop.owner is not None and shop.location is None
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_ids_beyond_the_database_range_are_404(api, make):
     coordinator = api.as_(make.coordinator())
     for path in ("/shops/99999999999", "/offers/3000000000", "/members/2235688668688", "/shops/" + "9" * 5000):

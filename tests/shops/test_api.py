@@ -356,3 +356,43 @@ def test_the_service_refuses_it_whoever_calls(app, make):
     with app.test_request_context(), pytest.raises(DomainError) as caught:
         services.create_offer(shop, shop.owner, {"title": "x", "kind": "amount_off", "value": 10000, "min_spend": 10000})
     assert "value" in caught.value.fields
+
+
+def test_directory_category_filter_shows_only_that_categorys_offers(api, make):
+    shop = make.shop(name="老兵面馆")
+    make.offer(shop, title="退役军人九五折", categories="veteran", value=5)
+    make.offer(shop, title="军属九折", categories="family")
+    items = api.get("/shops?category=family").get_json()["items"]
+    assert [o["title"] for o in items[0]["offers"]] == ["军属九折"]
+    assert all("family" in o["categories"] for item in items for o in item["offers"])
+    assert len(api.get("/shops").get_json()["items"][0]["offers"]) == 2
+
+
+def test_directory_near_answers_nearest_first_with_distance_m(api, make):
+    make.shop(name="远店", location={"lat": 30.2841, "lng": 120.1551})
+    make.shop(name="近店", location={"lat": 30.2741, "lng": 120.1561})
+    make.shop(name="无位置店")
+    body = api.get("/shops?near=30.2741,120.1551").get_json()
+    assert [(s["name"], s["distance_m"]) for s in body["items"]] == [("近店", 96), ("远店", 1112), ("无位置店", None)]
+    assert body["items"][0]["location"] == {"lat": 30.2741, "lng": 120.1561} and body["items"][2]["location"] is None
+    assert {s["distance_m"] for s in api.get("/shops").get_json()["items"]} == {None}
+    for bad in ("91,120", "30,181", "abc", "30", "30,120,1", "nan,120"):
+        error = assert_error(api.get(f"/shops?near={bad}"), 422, "validation_error")
+        assert "near" in error["fields"], bad
+
+
+def test_register_and_change_a_shops_location(api, make):
+    body = api.post("/shops", json=registration(location={"lat": 30.2741, "lng": 120.1551})).get_json()
+    assert body["location"] == {"lat": 30.2741, "lng": 120.1551}
+    assert api.post("/shops", json=registration(licence_no=licence_no(), owner={
+        "username": "nolocation", "password": "noodles2026"})).get_json()["location"] is None
+    owner = api.as_(db.session.get(Shop, body["id"]).owner)
+    moved = owner.patch(f"/shops/{body['id']}", json={"location": {"lat": 30.28, "lng": 120.16}}).get_json()
+    assert moved["location"] == {"lat": 30.28, "lng": 120.16}
+    assert owner.patch(f"/shops/{body['id']}", json={"hours": "全天"}).get_json()["location"] == moved["location"]
+    assert owner.patch(f"/shops/{body['id']}", json={"location": None}).get_json()["location"] is None
+    for location, field in (({"lat": 91, "lng": 0}, "lat"), ({"lat": 0, "lng": -181}, "lng"), ({"lat": 30}, "lng"),
+                            ({"lat": "30", "lng": 120}, "lat")):
+        error = assert_error(owner.patch(f"/shops/{body['id']}", json={"location": location}), 422,
+                             "validation_error")
+        assert field in error["fields"]["location"], location

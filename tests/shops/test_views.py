@@ -365,3 +365,87 @@ def test_register_says_when_only_the_licence_check_character_is_wrong(client):
 def test_username_hint_lists_what_is_allowed(client):
     page = client.get("/shops/register").get_data(as_text=True)
     assert "3–32位，可用英文字母、数字和 _ . - 三种符号" in page
+
+
+def test_directory_page_category_filter_shows_only_that_categorys_offers(client, make):
+    shop = make.shop(name="老兵面馆")
+    make.offer(shop, title="退役军人九五折", categories="veteran", value=5)
+    make.offer(shop, title="军属九折", categories="family")
+    page = client.get("/shops?category=family").get_data(as_text=True)
+    assert "老兵面馆" in page and "军属九折" in page and "退役军人九五折" not in page
+    page = client.get("/shops?category=veteran").get_data(as_text=True)
+    assert "退役军人九五折" in page and "军属九折" not in page
+
+
+def test_directory_page_near_me_lists_nearest_first_with_distance_navigation_and_call(client, make):
+    make.shop(name="远店", lat=30.2841, lng=120.1551, phone="0571-88886666")
+    make.shop(name="近店", lat=30.2741, lng=120.1561)
+    make.shop(name="无位置店")
+    response = client.get("/shops?near=30.2741,120.1551")
+    page = response.get_data(as_text=True)
+    assert page.index("近店") < page.index("远店") < page.index("无位置店")
+    assert "距您 96 米" in page and "距您 1.1 公里" in page
+    assert ("https://uri.amap.com/marker?position=120.1551%2C30.2841&amp;name=%E8%BF%9C%E5%BA%97&amp;coordinate=wgs84"
+            in page)
+    assert 'href="tel:0571-88886666"' in page and page.count("一键导航") == 2  # the shop without a location has none
+    assert 'name="near" value="30.2741,120.1551"' in page  # the filters keep the position
+    assert "js/location.js" in page and "<script>" not in page
+    assert "geolocation=(self)" in response.headers["Permissions-Policy"]
+    # without a position (or with one that is not): by name, no distances
+    for url in ("/shops", "/shops?near=not-a-place"):
+        page = client.get(url).get_data(as_text=True)
+        assert page.index("无位置店") < page.index("近店") < page.index("远店") and "距您" not in page
+
+
+def test_register_page_takes_an_optional_location(client):
+    page = client.get("/shops/register").get_data(as_text=True)
+    assert "使用我的当前位置" in page and "js/location.js" in page
+    response = client.post("/shops/register", data=register_form(lat="30.2741", lng="120.1551"))
+    assert response.status_code == 302
+    shop = db.session.query(Shop).one()
+    assert shop.location == {"lat": 30.2741, "lng": 120.1551}
+
+
+def test_register_page_refuses_a_location_out_of_range_or_half_given(client):
+    for lat, lng, message in (("95", "120", "纬度应在 -90 到 90 之间"), ("30", "", "请填写数字"),
+                              ("北纬30", "120", "请填写数字")):
+        response = client.post("/shops/register", data=register_form(lat=lat, lng=lng))
+        assert response.status_code == 422 and message in response.get_data(as_text=True), (lat, lng)
+    assert db.session.query(Shop).count() == 0
+
+
+def test_edit_page_sets_and_clears_the_location_and_warns_outside_china(client, make):
+    shop = make.shop()
+    sign_in(client, shop.owner)
+    data = {"name": shop.name, "industry": shop.industry, "street": shop.street, "address": shop.address,
+            "phone": shop.phone, "licence_no": shop.licence_no, "hours": shop.hours}
+    page = client.post("/shop/edit", data=data | {"lat": "30.2741", "lng": "-120.1551"}, follow_redirects=True)
+    assert shop.location == {"lat": 30.2741, "lng": -120.1551} and "不在中国境内" in page.get_data(as_text=True)
+    form = client.get("/shop/edit").get_data(as_text=True)
+    assert 'value="30.2741"' in form and 'value="-120.1551"' in form
+    client.post("/shop/edit", data=data | {"lat": "", "lng": ""})
+    assert shop.location is None
+
+
+def test_coordinator_corrects_a_shops_location_on_its_admin_page(client, make):
+    shop = make.shop(lat=30.0, lng=120.0)
+    sign_in(client, make.coordinator())
+    page = client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
+    assert "纬度 30.0，经度 120.0" in page and "使用我的当前位置" in page
+    response = client.post(f"/admin/shops/{shop.id}/location", data={"lat": "30.2741", "lng": "120.1551"})
+    assert response.status_code == 302 and shop.location == {"lat": 30.2741, "lng": 120.1551}
+    assert db.session.query(AuditEntry).filter_by(action="shop.location").count() == 1
+    response = client.post(f"/admin/shops/{shop.id}/location", data={"lat": "30", "lng": "200"})
+    assert response.status_code == 422 and "经度应在 -180 到 180 之间" in response.get_data(as_text=True)
+    client.post(f"/admin/shops/{shop.id}/location", data={"lat": "", "lng": ""})
+    assert shop.location is None
+    client.post("/logout")
+    sign_in(client, shop.owner)
+    assert client.post(f"/admin/shops/{shop.id}/location", data={"lat": "1", "lng": "1"}).status_code == 403
+
+
+def test_shop_page_has_a_navigation_link_when_the_shop_has_a_location(client, make):
+    located, unlocated = make.shop(lat=30.2741, lng=120.1551), make.shop()
+    assert "https://uri.amap.com/marker?position=120.1551%2C30.2741" in client.get(
+        f"/shops/{located.id}").get_data(as_text=True)
+    assert "一键导航" not in client.get(f"/shops/{unlocated.id}").get_data(as_text=True)

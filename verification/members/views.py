@@ -15,6 +15,9 @@ from baiye.forms import attach_errors, submit, validate_with
 from baiye.messages import N_
 from baiye.validators import row_id_from_digits
 
+from shops.services import directory as shops_directory
+from shops.views import directory_args
+
 from .. import qr, tokens
 from . import services
 from .api import activation_url, phone_code_body
@@ -248,6 +251,9 @@ def activate(token):
                            masked_name=tokens.mask_name(member.name), category=member.category)
 
 
+NEARBY_SHOPS = 5
+
+
 @bp.get("/me")
 @roles_required("member")
 def me():
@@ -258,8 +264,12 @@ def me():
         problem = None
     except DomainError as err:
         code, problem = None, err
+    # With the phone's position (?near=lat,lng, from static/js/location.js): the nearest shops that take the member.
+    near = directory_args(names=("near",))["near"]
+    nearby = shops_directory(category=member.category, near=near, per_page=NEARBY_SHOPS)[0] if near else None
     return render_template("verification/me.html", member=member, credential=credential, code=code,
-                           problem=problem, expired=member.expires_on < local_date(utcnow()))
+                           problem=problem, expired=member.expires_on < local_date(utcnow()), nearby=nearby,
+                           near_text=request.args.get("near", "") if near else "")
 
 
 @bp.get("/me/card")

@@ -324,3 +324,25 @@ def test_import_page_offers_the_template(client, coordinator):
     header, example = response.data.decode("utf-8-sig").splitlines()
     assert header == "姓名,类别,身份证号,手机号,有效期至" and example.startswith("张三（示例）,退役军人,")
     assert client.get("/admin/members/import/template.xlsx").status_code == 200
+
+
+def test_member_page_lists_nearby_shops_for_the_members_category(client, api, make):
+    from urllib.parse import urlparse
+
+    far = make.shop(name="远店", lat=30.2841, lng=120.1551)
+    near = make.shop(name="近店", lat=30.2741, lng=120.1561)
+    other = make.shop(name="只给退役军人", lat=30.2741, lng=120.1551)
+    for shop in (far, near):
+        make.offer(shop, title="军属九折", categories="family")
+    make.offer(other, title="退役军人九五折", categories="veteran", value=5)
+    enrolled = api.as_(make.coordinator()).post("/members", json={
+        "name": "李秀英", "category": "family", "id_number": id_number_for(4242), "phone": "13900139000",
+        "expires_on": (local_date(utcnow()) + timedelta(days=365)).isoformat()}).get_json()
+    client.post(urlparse(enrolled["activation_url"]).path)
+    page = client.get("/me").get_data(as_text=True)
+    assert "按距离排序（使用我的位置）" in page and "js/location.js" in page and "距您" not in page
+    page = client.get("/me?near=30.2741,120.1551").get_data(as_text=True)
+    nearby = page[page.index('id="nearby"'):]
+    assert nearby.index("近店") < nearby.index("远店") and "只给退役军人" not in nearby
+    assert "距您 96 米" in nearby and "一键导航" in nearby and "tel:" in nearby
+    assert "/shops?category=family&amp;near=30.2741,120.1551" in page  # the directory, by the same position
