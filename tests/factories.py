@@ -65,10 +65,14 @@ class Factory:
                  expires_on=expires_on or local_date(utcnow()) + timedelta(days=365), station=None), actor)
         return member
 
-    def credential(self, member=None, **kw):
-        """The active credential of a (new) member."""
+    def credential(self, member=None, live_form=None, **kw):
+        """The active credential of a (new) member; `live_form="phone"` for a member who carries their phone."""
         member = member or self.member(**kw)
-        return next(c for c in member.credentials if c.status == "active")
+        credential = next(c for c in member.credentials if c.status == "active")
+        if live_form is not None:
+            credential.live_form = live_form
+            db.session.commit()
+        return credential
 
 
 def id_number_for(n):

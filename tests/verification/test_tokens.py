@@ -246,9 +246,7 @@ def test_phone_digits_window_and_format(app, make, clock):
     from datetime import datetime
 
     now = clock.at(datetime(2026, 11, 21, 3, 0, 0))
-    credential = make.credential()
-    credential.live_form = "phone"
-    db.session.commit()
+    credential = make.credential(live_form="phone")
     digits = tokens.phone_digits(credential, now)
     assert len(digits) == 12 and digits.startswith("0") and digits.isdigit()
     assert not tokens.card_no_valid(digits) or not tokens.CARD_RE.match(digits)  # never taken for a card number

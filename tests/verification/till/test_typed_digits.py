@@ -31,9 +31,7 @@ def reason_of(code, now):
 
 def test_guessing_the_digits_slows_that_credential_down(app, make, clock):
     now = clock.at(datetime(2026, 11, 21, 3, 0, 0))
-    credential = make.credential()
-    credential.live_form = "phone"
-    db.session.commit()
+    credential = make.credential(live_form="phone")
     digits = tokens.phone_digits(credential, now)
     wrong = digits[:5] + f"{(int(digits[5:]) + 1) % 10**7:07d}"
     for _ in range(5):
@@ -54,9 +52,7 @@ def test_guessing_the_digits_slows_that_credential_down(app, make, clock):
 def test_typed_digits_through_the_api(api, make, till, clock):
     now = clock.at(datetime(2026, 11, 21, 3, 0, 0))
     cashier = till.cashier
-    credential = make.credential()
-    credential.live_form = "phone"
-    db.session.commit()
+    credential = make.credential(live_form="phone")
     digits = tokens.phone_digits(credential, now)
     answer = api.as_(cashier).post("/verify", json={"code": tokens.format_digits(digits)}).get_json()
     assert answer["valid"] is True and answer["credential_form"] == "phone_digits"
