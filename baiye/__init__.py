@@ -9,13 +9,12 @@ import verification.jwks
 import verification.members.api
 import verification.members.views
 import verification.till.views
-from baiye import audit_views, core_views, database, languages, openapi, routing, security, sessions
+from baiye import audit_views, core_views, languages, openapi
 from baiye.accounts import api as accounts_api
 from baiye.accounts import views as accounts_views
-from baiye.application import App
+from baiye.application import App, register_core
 from baiye.cli import register_commands
-from baiye.errors import register_errorhandlers
-from baiye.extensions import babel, csrf, db, limiter, migrate
+from baiye.extensions import db, migrate
 from baiye.formatting import register_template_helpers
 from baiye.settings import load_config
 from reports.rollups import connect_receivers
@@ -34,31 +33,19 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config, translations=ROOT / "translations")
-    app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_extensions(app)
     register_blueprints(app)
     connect_receivers()  # the statistics roll-ups follow every redemption logged or voided, in its transaction
     register_template_helpers(app)
-    register_errorhandlers(app)
     register_commands(app)
     mount_till(app)  # last: the till's own app takes the main app's settings as they now are
     return app
 
 
 def register_extensions(app):
-    routing.init_app(app)
-    database.init_app(app)
-    db.init_app(app)
+    register_core(app)  # as the till's app has it (verification.till.app), with Flask-Limiter's hooks
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    # CSRF is checked by baiye.security.check_csrf, which exempts bearer-token calls; Flask-WTF's own
-    # blanket check would refuse those, so it is turned off.
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=languages.select_locale)
     app.after_request(languages.remember_language)
-    sessions.init_app(app)  # before Flask-Limiter's hook, which may ask who is calling
-    limiter.init_app(app)
-    security.init_app(app)
 
 
 def register_blueprints(app):

@@ -3,7 +3,10 @@ from inspect import CO_COROUTINE
 
 from flask import Flask
 
+from baiye import database, languages, routing, security, sessions
 from baiye.api import JSONProvider
+from baiye.errors import register_errorhandlers
+from baiye.extensions import babel, csrf, db, limiter
 
 
 class App(Flask):
@@ -25,3 +28,23 @@ class App(Flask):
 def site_apps(app):
     """The app and the apps mounted in front of it (verification.till.app.mount): every route the site answers."""
     return [app, *app.extensions.get("mounted_apps", ())]
+
+
+def register_core(app, rate_limit_hooks=True):
+    """What every app of the service has, registered the same way: JSON that keeps Chinese readable, the URL
+    converter, the database, CSRF, translations, sign-in, Flask-Limiter's per-request hooks (unless the app
+    counts its own limits: `rate_limit_hooks=False`), the request checks and security headers, error bodies."""
+    app.json.ensure_ascii = False
+    routing.init_app(app)
+    database.init_app(app)
+    db.init_app(app)
+    # CSRF is checked by baiye.security.check_csrf, which exempts bearer-token calls; Flask-WTF's own
+    # blanket check would refuse those, so it is turned off.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=languages.select_locale)
+    sessions.init_app(app)  # before Flask-Limiter's hook, which may ask who is calling
+    if rate_limit_hooks:
+        limiter.init_app(app)
+    security.init_app(app)
+    register_errorhandlers(app)

@@ -15,10 +15,7 @@ every call; this app's hooks are the shared ones (baiye.security, baiye.sessions
 """
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from baiye import database, languages, routing, security, sessions
-from baiye.application import App
-from baiye.errors import register_errorhandlers
-from baiye.extensions import babel, csrf, db, limiter
+from baiye.application import App, register_core
 
 from . import api
 
@@ -49,18 +46,8 @@ def create_till_app(config):
     setting changed there later (a test's, say) holds here too."""
     till = TillApp(__name__, static_folder=None)
     till.config = config
-    till.json.ensure_ascii = False
     till.json.sort_keys = False  # the answers' keys in the schemas' order: sorting them is work no till needs
-    routing.init_app(till)
-    database.init_app(till)
-    db.init_app(till)
-    csrf.init_app(till)
-    babel.init_app(till, locale_selector=languages.select_locale)
-    sessions.init_app(till)
-    if any(config.get(name) for name in LIMITS_FOR_EVERY_ROUTE):
-        limiter.init_app(till)
-    security.init_app(till)
-    register_errorhandlers(till)
+    register_core(till, rate_limit_hooks=any(config.get(name) for name in LIMITS_FOR_EVERY_ROUTE))
     till.register_blueprint(api.bp)
     return till
 
