@@ -97,7 +97,7 @@ def test_audit_shows_names_and_links_not_codes_and_ids(client, make):
     audit.record(coordinator, "member.import", None, created=2, first_id=member.id, last_id=member.id + 1)
     audit.record(coordinator, "credential.reissue", credential, member_id=member.id, serial=2,
                  replaced_id=credential.id)
-    audit.record(coordinator, "activation.create", member, link_id=77)
+    audit.record(coordinator, "activation.create", member, link_id=987654321)
     db.session.commit()
     sign_in(client, coordinator)
     page = client.get("/admin/audit").get_data(as_text=True)
@@ -106,5 +106,5 @@ def test_audit_shows_names_and_links_not_codes_and_ids(client, make):
     assert "<dd>无核销的商户</dd>" in page and "inactive" not in page and "<dd>Excel (XLSX)</dd>" in page
     assert f"/admin/members?imported={member.id}-{member.id + 1}" in page.replace("&amp;", "&")
     entries = page[page.index('class="audit-list"'):]
-    assert f"<dt>替换的证</dt><dd>尾号 {credential.card_no[-4:]}</dd>" in entries and "77" not in entries
+    assert f"<dt>替换的证</dt><dd>尾号 {credential.card_no[-4:]}</dd>" in entries and "987654321" not in entries
     assert "#" not in entries and "商户编号" not in entries and "stats.export" not in entries
