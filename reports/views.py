@@ -9,7 +9,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import FileField, StringField
 
 from baiye.api import roles_required
@@ -20,7 +19,7 @@ from baiye.messages import localise
 from shops import services as shop_services
 from shops.models import Shop
 
-from . import charts, photos, rollups, services, stats
+from . import charts, inspection, photos, rollups, services, stats
 from .schemas import PhotoInputSchema, StatsQuerySchema
 
 bp = Blueprint("reports", __name__, cli_group="stats")
@@ -101,19 +100,7 @@ def report():
     if errors:
         shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
-    participating = db.session.scalars(
-        select(Shop).where(Shop.status == "approved", *stats.shop_conditions(filters))
-        .options(selectinload(Shop.offers)).order_by(Shop.street, Shop.industry, Shop.name)).all()
-    figures = stats.Figures(filters)
-    by_shop = {row["key"]: row for row in stats.breakdown(filters, "shop", figures)}
-    return render_template(
-        "reports/report.html", filters=filters, summary=stats.summary(filters, figures=figures),
-        streets=stats.breakdown(filters, "street", figures), industries=stats.breakdown(filters, "industry", figures),
-        categories=stats.breakdown(filters, "category", figures), months=stats.breakdown(filters, "month", figures),
-        participating=participating, by_shop=by_shop,
-        offers={s.id: shop_services.current_offers(s) for s in participating},
-        photos=photos.photos_by_shop([s.id for s in participating]), charts=charts,
-        generated=utcnow())
+    return render_template("reports/report.html", **inspection.report_content(filters, utcnow()))
 
 
 @bp.record_once
