@@ -1,6 +1,7 @@
 """Tables as files: CSV (UTF-8 with a byte-order mark, so Excel shows Chinese) and XLSX."""
 import csv
 import io
+import re
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -12,8 +13,10 @@ from openpyxl.utils import get_column_letter
 # which finds it on the site.
 BREAKDOWN_COLUMNS = ("label", "redemptions", "beneficiaries", "bill", "discount")
 SHOP_COLUMNS = ("key",) + BREAKDOWN_COLUMNS
-MONEY = {"bill", "discount"}
-COUNTS = {"redemptions", "beneficiaries"}
+MONEY = {"bill", "discount", "amount"}
+COUNTS = {"redemptions", "beneficiaries", "count"}
+SHARES = {"share"}  # a fraction, shown as a percentage
+SHEET_NAME_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")  # characters a sheet's name cannot hold (按街道/乡镇)
 # Text starting with one of these is a formula to a spreadsheet: a shop's name must not run in the coordinator's
 # Excel ("CSV injection", OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +41,7 @@ def append_values(sheet, values):
 def headers(label=None):
     """Column headings in the request's language; `label` names the label column (行业, 日期, ...)."""
     return {"key": _("编号"), "label": label or _("名称"), "redemptions": _("核销笔数"), "beneficiaries": _("服务人数"),
-            "bill": _("消费金额（元）"), "discount": _("让利金额（元）"), "phone": _("联系电话"),
+            "bill": _("消费金额（元）"), "discount": _("让利金额（元）"), "count": _("数量"), "amount": _("金额（元）"), "phone": _("联系电话"),
             "street": _("街道/乡镇"), "industry": _("行业"), "approved_on": _("通过审核日"),
             "last_day": _("最近核销日")}
 
@@ -56,14 +59,33 @@ def to_csv(columns, rows, names):
 
 
 def to_xlsx(title, subtitle, columns, rows, names, total_label=None):
-    """A sheet with a title row (what and for which period and filters), headers, and formatted columns.
+    """A workbook of one sheet (see `add_sheet`), as bytes."""
+    book = new_workbook()
+    add_sheet(book, _("统计"), title, subtitle, columns, rows, names, total_label)
+    return workbook_bytes(book)
 
-    Amounts are shown in yuan with two decimals; counts as whole numbers. The 合计 row sums the amounts and
-    counts; a table without any (a list of shops) says how many rows it has, `total_label`.
-    """
+
+def new_workbook():
+    """A workbook without sheets, for `add_sheet`."""
     book = Workbook()
-    sheet = book.active
-    sheet.title = _("统计")[:31]
+    book.remove(book.active)
+    return book
+
+
+def workbook_bytes(book):
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def add_sheet(book, name, title, subtitle, columns, rows, names, total_label=None, totals=True):
+    """A sheet called `name` with a title row (what and for which period and filters), headers, and formatted columns.
+
+    Amounts are shown in yuan with two decimals; counts as whole numbers; shares as percentages. The 合计 row
+    (unless `totals` is false) sums the amounts and counts; a table without any (a list of shops) says how many
+    rows it has, `total_label`.
+    """
+    sheet = book.create_sheet(SHEET_NAME_FORBIDDEN.sub("、", ILLEGAL_CHARACTERS_RE.sub("", name))[:31])
     append_values(sheet, [title])
     append_values(sheet, [subtitle])
     sheet.append([names.get(c, c) for c in columns])
@@ -84,13 +106,13 @@ def to_xlsx(title, subtitle, columns, rows, names, total_label=None):
         append_values(sheet, values)
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        fmt = "#,##0.00" if column in MONEY else ("#,##0" if column in COUNTS else "@")
+        fmt = "#,##0.00" if column in MONEY else "#,##0" if column in COUNTS else "0.0%" if column in SHARES else "@"
         longest = max([len(str(names.get(column, column))) * 2] +
                       [len(str(r.get(column) or "")) + 2 for r in rows[:500]])
         sheet.column_dimensions[letter].width = min(max(10, longest), 40)
         for cell in sheet[letter][3:]:
             cell.number_format = fmt
-    if rows:
+    if rows and totals:
         total_row = len(rows) + 4
         sheet.cell(row=total_row, column=1, value=_("合计")).font = Font(bold=True)
         if total_label:
@@ -102,6 +124,4 @@ def to_xlsx(title, subtitle, columns, rows, names, total_label=None):
                 cell.font = Font(bold=True)
                 cell.number_format = "#,##0.00" if column in MONEY else "#,##0"
     sheet.freeze_panes = "A4"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return sheet

@@ -1,4 +1,4 @@
-"""Report operations with side effects: audited exports, and the cached public totals."""
+"""Report operations: audited exports, the figures of a period as one workbook, and the cached public totals."""
 import re
 import threading
 import time
@@ -10,6 +10,7 @@ from baiye import audit, lists
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 from baiye.messages import N_
+from verification.tokens import FORM_LABELS
 
 from . import exports, stats
 
@@ -18,6 +19,8 @@ GROUP_TITLES = {"industry": N_("按行业"), "street": N_("按街道/乡镇"), "
 # The heading of a breakdown's label column.
 GROUP_HEADINGS = {"industry": N_("行业"), "street": N_("街道/乡镇"), "category": N_("优待对象"), "shop": N_("商户名称"),
                   "day": N_("日期"), "week": N_("周"), "month": N_("月份")}
+# The breakdowns of the evidence pack's workbook, one sheet each, in this order.
+WORKBOOK_GROUPS = ("street", "industry", "category", "shop", "day", "week", "month")
 MIMETYPES = {"csv": "text/csv",  # Flask adds "; charset=utf-8" to a text type
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -38,15 +41,20 @@ def file_name(prefix, filters, fmt, now, period=True):
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + "." + fmt
 
 
-def export_breakdown(actor, filters, by, fmt, now=None):
-    """A breakdown as a CSV or XLSX file for people, audited: (filename, mimetype, bytes)."""
-    now = now or utcnow()
-    rows = stats.breakdown(filters, by)
-    title = _("百业千店统计 · %(group)s", group=_(GROUP_TITLES[by]))
+def breakdown_table(by):
+    """How a breakdown reads as a table for people: (title, columns, column headings)."""
     columns = exports.SHOP_COLUMNS if by == "shop" else exports.BREAKDOWN_COLUMNS
     names = exports.headers(_(GROUP_HEADINGS[by]))
     if by == "shop":
         names["key"] = _("商户编号")
+    return _("百业千店统计 · %(group)s", group=_(GROUP_TITLES[by])), columns, names
+
+
+def export_breakdown(actor, filters, by, fmt, now=None):
+    """A breakdown as a CSV or XLSX file for people, audited: (filename, mimetype, bytes)."""
+    now = now or utcnow()
+    rows = stats.breakdown(filters, by)
+    title, columns, names = breakdown_table(by)
     data = _render(fmt, title, filters, columns, rows, names)
     audit.record(actor, "stats.export", None, now=now, format=fmt, by=by, rows=len(rows), **_filters_detail(filters))
     db.session.commit()
@@ -77,8 +85,44 @@ def export_inactive(actor, filters, days, fmt, now=None):
 def _render(fmt, title, filters, columns, rows, names, total_label=None):
     if fmt == "csv":
         return exports.to_csv(columns, rows, names)
-    return exports.to_xlsx(title, _("统计期间与筛选：%(f)s", f=filters.describe()), columns, rows, names,
-                           total_label=total_label)
+    return exports.to_xlsx(title, _subtitle(filters), columns, rows, names, total_label=total_label)
+
+
+def _subtitle(filters):
+    return _("统计期间与筛选：%(f)s", f=filters.describe())
+
+
+def figures_workbook(filters, now, figures=None):
+    """Every figure of a period as one XLSX workbook for people (bytes): the headline figures, then a sheet per
+    breakdown (street, industry, category, shop, day, week, month) and one by the form that identified the member.
+    Amounts in yuan, headings in the request's language."""
+    figures = figures or stats.Figures(filters)
+    summary = stats.summary(filters, now=now, figures=figures)
+    book = exports.new_workbook()
+    exports.add_sheet(book, _("概况"), _("百业千店统计 · 概况"), _subtitle(filters), ("label", "count", "amount"),
+                      _summary_rows(summary), exports.headers(_("项目")), totals=False)
+    for by in WORKBOOK_GROUPS:
+        title, columns, names = breakdown_table(by)
+        exports.add_sheet(book, _(GROUP_TITLES[by]), title, _subtitle(filters), columns,
+                          stats.breakdown(filters, by, figures), names)
+    total = summary["redemptions"] or 1
+    forms = [{"label": str(FORM_LABELS.get(form, _("未记录（早于记录出示方式）"))), "redemptions": count,
+              "share": count / total} for form, count in summary["by_form"].items()]
+    exports.add_sheet(book, _("按出示方式"), _("百业千店统计 · 按出示方式"), _subtitle(filters),
+                      ("label", "redemptions", "share"), forms, exports.headers(_("出示方式")) | {"share": _("占比")})
+    return exports.workbook_bytes(book)
+
+
+def _summary_rows(summary):
+    """The headline figures as rows of a table: a count, or an amount (fen)."""
+    shops = summary["shops"]
+    counts = ((_("参与商户（已通过审核）"), shops["approved"]), (_("待审核商户"), shops["pending"]),
+              (_("已暂停商户"), shops["suspended"]), (_("进行中的优惠"), summary["offers_active"]),
+              (_("登记优待对象"), summary["members"]), (_("核销笔数"), summary["redemptions"]),
+              (_("服务人数（去重）"), summary["beneficiaries"]))
+    amounts = ((_("消费金额"), summary["bill"]), (_("让利金额"), summary["discount"]))
+    return ([{"label": label, "count": n} for label, n in counts]
+            + [{"label": label, "amount": fen} for label, fen in amounts])
 
 
 _public_cache = {}

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from baiye.clock import local_date
 from baiye.errors import DomainError
@@ -53,6 +54,13 @@ DIGITS_CODE = 10**7
 
 REASONS = ("revoked", "expired", "stale", "unknown", "invalid")
 FORMS = ("phone_qr", "phone_digits", "card_qr", "card_number")
+# How the member was identified, for people (the till's history, the statistics' workbook).
+FORM_LABELS = {
+    "phone_qr": _l("手机动态码"),
+    "phone_digits": _l("手机数字（手输）"),
+    "card_qr": _l("实体卡二维码"),
+    "card_number": _l("卡号（手输）"),
+}
 
 
 # --- keys -----------------------------------------------------------------------------------

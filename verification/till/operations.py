@@ -41,13 +41,6 @@ REASON_TEXT = {
     "unknown": _l("查无此证：卡号或二维码不存在。"),
     "invalid": _l("这不是有效的优待码（可能被改动或伪造）。"),
 }
-# How the member was identified (tokens.FORMS), for people.
-FORM_LABELS = {
-    "phone_qr": _l("手机动态码"),
-    "phone_digits": _l("手机数字（手输）"),
-    "card_qr": _l("实体卡二维码"),
-    "card_number": _l("卡号（手输）"),
-}
 # Refusals worth keeping in the scan log: the ones about the member, the offer or the shop.
 LOGGED_REFUSALS = {"credential_invalid", "not_found", "offer_not_current", "not_eligible", "below_min_spend",
                    "limit_reached", "shop_not_approved"}

@@ -25,6 +25,7 @@ from baiye.lists import category_label
 from baiye.messages import localise
 from reports.exports import csv_value
 
+from ..tokens import FORM_LABELS
 from . import operations, records
 from .access import till_shop
 from .decoding import decode_qr
@@ -309,7 +310,7 @@ def export():
                          f"{r.bill / 100:.2f}", f"{r.discount / 100:.2f}",
                          (r.cashier.display_name or r.cashier.username) if r.cashier else "",
                          _("已撤销") if r.voided_at else _("有效"), r.void_reason,
-                         str(operations.FORM_LABELS.get(r.credential_form, "")))])
+                         str(FORM_LABELS.get(r.credential_form, "")))])
     name = f"redemptions-{shop.id}-{date_from.isoformat()}-{date_to.isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={quote(name)}"})
