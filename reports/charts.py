@@ -40,6 +40,13 @@ def _axis_label(row):
     return label
 
 
+# The look of each part also as presentation attributes, for renderers that style an inline SVG by itself (the
+# evidence pack's PDF); the stylesheet's rules (reports.css) override them in a browser.
+AXIS = ' fill="#5f6368" font-size="14"'
+LABEL = ' fill="#1d1d1f" font-size="14"'
+BAR = ' fill="#c62828"'
+
+
 # Sized for a phone: a chart fills about 340 px of a 390 px screen, so a viewBox 360 wide draws text at
 # about nine tenths of its size, and the smallest (13) stays above 12 px.
 def trend(rows, field="redemptions", title="", money=False, width=360, height=190):
@@ -56,22 +63,23 @@ def trend(rows, field="redemptions", title="", money=False, width=360, height=19
     for i in range(5):
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis">{_fmt(int(v), money)}</text>')
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid" stroke="#e6e2dc"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" class="axis"{AXIS}>'
+                     f'{_fmt(int(v), money)}</text>')
     every = max(1, -(-n // 4))  # four labels at most: wider ones would overlap
     for i, row in enumerate(rows):
         value = row[field]
         h = plot_h * value / top_value
         x = left + i * slot + (slot - bar) / 2
         y = top + plot_h - h
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0):.1f}" class="bar">'
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{max(h, 0):.1f}" class="bar"{BAR}>'
                      f'<title>{escape(row["label"])}: {_fmt(value, money)}</title></rect>')
         if i % every == 0:
             label = _axis_label(row)
             centre = x + bar / 2
             near_edge = centre > width - right - 30  # a label centred there would run off the chart
             parts.append(f'<text x="{width - right if near_edge else centre:.1f}" y="{height - 12}" '
-                         f'text-anchor="{"end" if near_edge else "middle"}" class="axis">{escape(label)}</text>')
+                         f'text-anchor="{"end" if near_edge else "middle"}" class="axis"{AXIS}>{escape(label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -91,11 +99,13 @@ def bars(rows, field="redemptions", title="", money=False, limit=12, width=360):
         w = plot_w * row[field] / top_value
         label = str(row["label"])
         label = label if len(label) <= 7 else label[:6] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" class="label">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" class="bar">'
+        parts.append(f'<text x="{label_w - 8}" y="{y + 20}" text-anchor="end" class="label"{LABEL}>'
+                     f'{escape(label)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row_h - 8}" class="bar"{BAR}>'
                      f'<title>{escape(row["label"])}: {_fmt(row[field], money)}</title></rect>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value">{_fmt(row[field], money)}</text>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 20}" class="value"{AXIS}>'
+                     f'{_fmt(row[field], money)}</text>')
     if not rows:
-        parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" class="axis">—</text>')
+        parts.append(f'<text x="{width / 2}" y="22" text-anchor="middle" class="axis"{AXIS}>—</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -256,7 +256,7 @@ def test_trend_chart_keeps_its_last_label_inside(app):
     rows = [{"label": f"2026-W{n}", "redemptions": n} for n in range(35, 48)]
     with app.test_request_context():
         svg = str(trend(rows, width=480, height=200))
-    labels = re.findall(r'<text x="([\d.]+)" y="188" text-anchor="(\w+)" class="axis">([^<]+)</text>', svg)
+    labels = re.findall(r'<text x="([\d.]+)" y="188" text-anchor="(\w+)" class="axis"[^>]*>([^<]+)</text>', svg)
     assert labels and all(float(x) <= 474 for x, _anchor, _text in labels)
     assert labels[-1][1] == "end" and labels[0][1] == "middle"
 
