@@ -124,6 +124,14 @@ def photo_bytes(photo, thumb=False):
     return db.session.scalar(select(column).where(PhotoBlob.photo_id == photo.id))
 
 
+def photo_blobs(photo_ids, thumb=False):
+    """(photo id, JPEG bytes) of many photos (or of their thumbnails), read a few at a time so that a folder of them
+    never sits in memory at once; photos without bytes are left out."""
+    column = PhotoBlob.thumb if thumb else PhotoBlob.full
+    query = select(PhotoBlob.photo_id, column).where(PhotoBlob.photo_id.in_(photo_ids)).execution_options(yield_per=16)
+    yield from db.session.execute(query)
+
+
 def remove_photo(photo, actor, now=None):
     """Take a photo down (its bytes deleted; the record stays for the audit trail)."""
     if not can_upload(actor, photo.shop):
