@@ -106,15 +106,16 @@ def roles_required(*roles):
 
 
 def doc(body=None, response=None, status=200, query=None, summary=None, auth=True, content_type=None, produces=None,
-        response_description=None):
+        response_description=None, also=None):
     """Record a route's schemas for the OpenAPI document. `content_type`: the body's, when not JSON (a multipart
     upload); `produces`: the media type of an answer that is a file, not JSON (or {extension: media type} for a
-    route that serves several, export.<csv|xlsx>)."""
+    route that serves several, export.<csv|xlsx>); `also`: other successful answers, {status: (JSON schema,
+    description, {header: description})} (a 202 while a file is being made; headers hold integers, as Retry-After)."""
 
     def decorator(view):
         view.apidoc = {"body": body, "response": response, "status": status, "query": query, "summary": summary,
                        "auth": auth, "content_type": content_type, "produces": produces,
-                       "response_description": response_description}
+                       "response_description": response_description, "also": also or {}}
         return view
 
     return decorator

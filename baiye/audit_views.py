@@ -34,6 +34,7 @@ ACTIONS = {
     "credential.reissue": N_("补发优待证"), "credential.revoke": N_("作废优待证"),
     "activation.create": N_("生成激活码"), "activation.use": N_("在手机上启用优待码"),
     "redemption.void": N_("撤销核销"), "redemption.export": N_("导出本店核销记录"), "stats.export": N_("导出统计"),
+    "evidence.build": N_("生成证据包"), "evidence.download": N_("下载证据包"),
 }
 
 
@@ -50,7 +51,8 @@ DETAILS = {
     "last_id": N_("结束编号"), "count": N_("人数"), "months": N_("到期后月数"), "discount": N_("优惠金额"),
     "date_from": N_("从"), "date_to": N_("到"), "format": N_("格式"), "by": N_("分组"), "table": N_("表"),
     "days": N_("天数"), "rows": N_("行数"), "start": N_("从"), "end": N_("到"), "street": N_("街道/乡镇"),
-    "industry": N_("行业"), "shop": N_("商户"),
+    "industry": N_("行业"), "shop": N_("商户"), "size": N_("文件大小（字节）"), "checkpoint_size": N_("账本检查点记录数"),
+    "photos": N_("照片张数"), "report": N_("报告格式"), "out": N_("写入文件"),
 }
 # The fields an update lists ("fields"), by the model's column names.
 FIELDS = {

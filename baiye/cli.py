@@ -35,9 +35,14 @@ def create_user_command(username, password, role):
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
-        detail = "; ".join(m for msgs in (err.fields or {}).values() for m in msgs) or err.message
-        raise click.ClickException(f"{err.code}: {detail}") from None
+        raise click.ClickException(domain_error_message(err)) from None
     click.echo(f"Created {role} {username}")
+
+
+def domain_error_message(err):
+    """A refusal as one line for the operator: its code, then what each field's messages say (or its message)."""
+    detail = "; ".join(str(m) for msgs in (err.fields or {}).values() for m in msgs) or err.message
+    return f"{err.code}: {detail}"
 
 
 @click.command("demo")

@@ -53,6 +53,10 @@ ACCEPT_LEGACY_CARDS = True
 # Misses of the phone's typed number against one credential (its slot) before its typed path is paused.
 TYPED_DIGITS_MISSES = "5 per 10 minutes"
 RETENTION_MONTHS = 24
+# The evidence pack is built in a thread of the worker that was asked (so the request returns at once; tests turn it
+# off and build the queued pack themselves), and kept this long once built.
+EVIDENCE_PACK_THREAD = True
+EVIDENCE_PACK_TTL = timedelta(hours=24)
 
 # The programme's lists. Keys are stable (stored); labels are shown.
 INDUSTRIES = [

@@ -190,6 +190,10 @@ def operation(rule, view, info, method, rule_text):
     else:
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
     responses = {status: success}
+    for code, (schema, description, headers) in info.get("also", {}).items():
+        responses[str(code)] = {"description": description, "content": {"application/json": {"schema": schema}},
+                                "headers": {name: {"description": text, "schema": {"type": "integer"}}
+                                            for name, text in headers.items()}}
     for code, text in ERRORS.items():
         responses[code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
     op["responses"] = responses

@@ -90,7 +90,17 @@ def dashboard():
         "reports/dashboard.html", errors={}, args=args, shops=shops, filters=filters, summary=summary,
         trends=trends, groups=groups, top_shops=groups["shop"][:10], days=days,
         form_shops=weak_form_shops(groups["shop"]),
-        inactive=stats.inactive_shops(days, filters), query=_query_args(args), charts=charts)
+        inactive=stats.inactive_shops(days, filters), query=_query_args(args), charts=charts,
+        pack_period=evidence_period(filters, bounds))
+
+
+def evidence_period(filters, bounds):
+    """The period the evidence pack button asks for: the dashboard's, an open start closed at the first day with
+    data and an open end at today (None when there is no start at all)."""
+    start = filters.start or (bounds[0] if bounds else None)
+    if start is None:
+        return None
+    return {"from": start.isoformat(), "to": (filters.end or local_date(utcnow())).isoformat()}
 
 
 @bp.get("/admin/stats/report")

@@ -68,6 +68,7 @@ def base_config(tmp_path):
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "https://yj.example.cn",
         "SECURE_COOKIES": False,
+        "EVIDENCE_PACK_THREAD": False,  # a test builds the queued pack itself (evidence.services.build_pack)
     }
 
 

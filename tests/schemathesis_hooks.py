@@ -7,7 +7,8 @@ these rules in words (descriptions, formats), since JSON Schema cannot state the
 - Rules across fields or against stored data: an offer's `ends_on` not before its `starts_on` and its `value` as its
   `kind` takes it, a change checked on the offer it makes (so a change names both or neither of `kind` and `value`,
   and of `starts_on` and `ends_on`); a member's `expires_on` not before today; a statistics period's `to` not
-  before its `from`, and a day-by-day breakdown of at most MAX_DAY_ROWS days; an approved shop's name and licence
+  before its `from`, and a day-by-day breakdown of at most MAX_DAY_ROWS days; an evidence pack's period at most
+  evidence.services.MAX_DAYS days, ending today at the latest; an approved shop's name and licence
   the coordinators' to change.
 - Files: an upload's content is no JSON Schema matter. A generated photo upload carries a real image, a member import
   a CSV of one new member; generated to break the schema, they are left as they are.
@@ -26,6 +27,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from baiye.validators import CONTROL_CHARACTERS, USCC_CHARS, uscc_check_char, valid_licence
+from evidence.services import MAX_DAYS as PACK_MAX_DAYS
 from reports.stats import MAX_DAY_ROWS
 from verification.tokens import id_check_char, id_number_valid, normalise_id_number
 
@@ -98,10 +100,28 @@ def period_reversed(query):
     return isinstance(start, str) and isinstance(end, str) and start and end and end < start
 
 
+PACK = "/api/v1/evidence-pack"
+
+
+def pack_period_refused(query):
+    """Whether an evidence pack's period breaks a rule the document states in words: `to` before `from`, more than
+    MAX_DAYS days, or `to` after today (in the deployment's zone, within a day of UTC's either way)."""
+    latest = datetime.now(timezone.utc).date() - timedelta(days=1)  # surely not after today anywhere
+    try:
+        start, end = date.fromisoformat(query.get("from")), date.fromisoformat(query.get("to"))
+    except (TypeError, ValueError):
+        return False
+    return end < start or (end - start).days >= PACK_MAX_DAYS or end >= latest
+
+
 @schemathesis.hook
 def filter_query(context, query):
-    """A period's `to` is not before its `from`."""
-    return not (context.operation.path in STATS and isinstance(query, dict) and period_reversed(query))
+    """A period's `to` is not before its `from`; an evidence pack's period is one it can cover."""
+    if not isinstance(query, dict):
+        return True
+    if context.operation.path == PACK:
+        return not pack_period_refused(query)
+    return not (context.operation.path in STATS and period_reversed(query))
 
 
 def day_span(query):
@@ -141,6 +161,8 @@ def breaks_stated_rule(case, field):
         query = case.query or {}
         # a day-by-day breakdown covers at most MAX_DAY_ROWS days; an open end closes at the data's first or last day
         return period_reversed(query) or (query.get("by") == "day" and day_span(query) >= MAX_DAY_ROWS)
+    if field in ("from", "to") and path == PACK:
+        return pack_period_refused(case.query or {})
     if field == "file":  # an upload's content
         return path in ("/api/v1/shops/{shop_id}/photos", "/api/v1/members/import")
     return False
