@@ -46,18 +46,17 @@ def _logged(event):
 
 
 def _pending(now, everything):
-    """Up to BATCH events not yet in the log, in the order they are appended: (time, rank, redemption id)."""
+    """The events not yet in the log, in the order they are appended: by time, a void after its redemption,
+    then by redemption id. A void whose redemption is not in the log yet waits for it."""
     redeemed = select(*_ROW).where(~_logged("redeemed"))
     voided = select(*_ROW, _logged("redeemed").label("logged")).where(Redemption.voided_at.is_not(None),
                                                                        ~_logged("voided"))
     if not everything:
         redeemed = redeemed.where(Redemption.day >= local_date(now - RECENT))
         voided = voided.where(Redemption.voided_at >= now - RECENT)
-    found = [("redeemed", row) for row in db.session.execute(
-        redeemed.order_by(Redemption.created_at, Redemption.id).limit(BATCH))]
+    found = [("redeemed", row) for row in db.session.execute(redeemed)]
     taken = {row.id for _event, row in found}
-    found += [("voided", row) for row in db.session.execute(
-        voided.order_by(Redemption.voided_at, Redemption.id).limit(BATCH)) if row.logged or row.id in taken]
+    found += [("voided", row) for row in db.session.execute(voided) if row.logged or row.id in taken]
     return sorted(found, key=lambda item: (events.event_time(*item), events.EVENTS.index(item[0]), item[1].id))
 
 
@@ -69,34 +68,43 @@ def _lock_head():
     return db.session.get(LedgerHead, 1, populate_existing=True)
 
 
+def _append(batch, now):
+    """Append `batch` in one transaction, numbered from the head; False if another appender took some first."""
+    try:
+        head = _lock_head()
+        entries = []
+        for seq, (event, row) in enumerate(batch, head.size):
+            body = events.leaf(seq, event, row)
+            entries.append({"seq": seq, "event": event, "redemption_id": row.id, "day": row.day, "body": body,
+                            "leaf_hash": leaf_hash(body.encode()), "appended_at": now})
+        db.session.execute(insert(LedgerEntry.__table__), entries)
+        head.size += len(batch)
+        head.appended_at = now
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+        return False
+
+
 def append_pending(now=None, everything=False):
     """Append the committed events not yet in the log (the last two days', or with `everything` all of them);
     returns how many were appended. Safe to run from several places at once. It works in transactions of its
-    own (and ends the session's): commit what you were writing first."""
+    own (and ends the session's): commit what you were writing first.
+
+    The events are read once, before any lock, and appended BATCH at a time, each batch in a transaction of
+    its own, so that the till's writers wait for one batch's inserts at most."""
     now = now or utcnow()
     appended = 0
-    for _attempt in range(1000):
-        batch = _pending(now, everything)
+    for _attempt in range(100):
+        pending = _pending(now, everything)
         db.session.rollback()  # the reads' transaction ends before the lock is taken
-        if not batch:
-            break
-        try:
-            head = _lock_head()
-            entries = []
-            for seq, (event, row) in enumerate(batch, head.size):
-                body = events.leaf(seq, event, row)
-                entries.append({"seq": seq, "event": event, "redemption_id": row.id, "day": row.day, "body": body,
-                                "leaf_hash": leaf_hash(body.encode()), "appended_at": now})
-            db.session.execute(insert(LedgerEntry.__table__), entries)
-            head.size += len(batch)
-            head.appended_at = now
-            db.session.commit()
-        except IntegrityError:  # another appender took these first: read again
-            db.session.rollback()
-            continue
-        appended += len(batch)
-        if len(batch) < BATCH:
-            break
+        for start in range(0, len(pending), BATCH):
+            if not _append(pending[start:start + BATCH], now):
+                break  # another appender took some of these first: read again
+            appended += len(pending[start:start + BATCH])
+        else:
+            return appended
     return appended
 
 
