@@ -58,6 +58,7 @@ RETENTION_MONTHS = 24
 # cron runs `flask ledger append` instead).
 LEDGER_ORIGIN = "baiye-qiandian/ledger"
 LEDGER_APPEND_SECONDS = 60
+LEDGER_CHECKPOINT_HOURS = 24  # the appender signs a checkpoint when the latest is older than this
 
 # The programme's lists. Keys are stable (stored); labels are shown.
 INDUSTRIES = [

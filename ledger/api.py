@@ -47,8 +47,9 @@ def append_command(everything):
 
 @bp.cli.command("appender")
 def appender_command():
-    """Append pending events every LEDGER_APPEND_SECONDS until stopped (gunicorn starts one beside its workers;
-    exits at once when the setting is 0)."""
+    """Append pending events every LEDGER_APPEND_SECONDS, and sign a checkpoint when the latest is older than
+    LEDGER_CHECKPOINT_HOURS, until stopped (gunicorn starts one beside its workers; exits at once when
+    LEDGER_APPEND_SECONDS is 0)."""
     seconds = services.appender_interval()
     if not seconds:
         return
@@ -56,6 +57,7 @@ def appender_command():
     while True:
         try:
             services.append_pending(utcnow())
+            services.checkpoint_if_due(utcnow())
         except Exception:  # a database restart, a lock held too long: log it, try again next time
             db.session.rollback()
             current_app.logger.exception("ledger: appending failed; trying again in %s s", seconds)

@@ -145,6 +145,18 @@ def checkpoint(now=None):
     return signed
 
 
+def checkpoint_if_due(now=None):
+    """Sign a checkpoint when the latest is older than LEDGER_CHECKPOINT_HOURS (the appender asks every run, so
+    checkpoints are at least daily without cron); the new checkpoint, or None."""
+    now = now or utcnow()
+    latest = latest_checkpoint()
+    db.session.rollback()
+    hours = current_app.config["LEDGER_CHECKPOINT_HOURS"]
+    if latest is not None and now - latest.signed_at < timedelta(hours=hours):
+        return None
+    return checkpoint(now)
+
+
 def checkpoint_view(cp):
     """A checkpoint as the public sees it (API.md: size, root, signed_at, kid, signature, note)."""
     return {"id": cp.id, "size": cp.size, "root": b64(cp.root), "signed_at": cp.signed_at, "kid": cp.kid,

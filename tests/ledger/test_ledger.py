@@ -188,3 +188,13 @@ def test_the_head_row_is_made_when_missing(ledger_till):
     ledger_till.redeem(5000, MARCH)
     assert services.append_pending(MARCH) == 1
     assert db.session.scalar(select(LedgerCheckpoint.id)) is None
+
+
+def test_the_appender_signs_a_checkpoint_when_the_latest_is_a_day_old(ledger_till):
+    ledger_till.redeem(5000, MARCH)
+    first = services.checkpoint_if_due(MARCH + timedelta(minutes=1))
+    assert first.size == 1
+    assert services.checkpoint_if_due(MARCH + timedelta(hours=23)) is None
+    ledger_till.redeem(6000, MARCH + timedelta(hours=23, minutes=30))
+    second = services.checkpoint_if_due(MARCH + timedelta(hours=24, minutes=2))
+    assert second.size == 2 and second.id == first.id + 1
