@@ -16,6 +16,7 @@ from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
 from baiye.messages import localise
+from ledger import services as ledger_services
 from shops import services as shop_services
 from shops.models import Shop
 
@@ -110,7 +111,8 @@ def report():
     if errors:
         shops = db.session.execute(select(Shop.id, Shop.name).order_by(Shop.name)).all()
         return render_template("reports/dashboard.html", errors=errors, args=args, shops=shops), 422
-    return render_template("reports/report.html", **inspection.report_content(filters, utcnow()))
+    return render_template("reports/report.html", **inspection.report_content(
+        filters, utcnow(), checkpoint=ledger_services.latest_checkpoint()))
 
 
 @bp.record_once

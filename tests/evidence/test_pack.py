@@ -110,7 +110,7 @@ def test_the_index_maps_each_part_to_what_inspectors_ask(network, now):
 def test_the_instructions_are_for_someone_who_does_not_program(network, now):
     archive, _built = build(now)
     steps = text(archive, "验证说明.txt")
-    for needed in ("Python 3", "pip install cryptography", "python3 verify_pack.py 证据包.zip", "通过",
+    for needed in ("Python 3", "pip install cryptography", "python3 verify_pack.py 证据包.zip", "通过 OK", "不通过 FAILED",
                    f"{ORIGIN}/api/v1/ledger/checkpoints", f"--jwks {ORIGIN}/.well-known/jwks.json", "二维码"):
         assert needed in steps, needed
 

@@ -2,14 +2,14 @@
 
 In the database, so that any app server behind the load balancer answers a poll and serves the ZIP.
 
-Revision ID: 0010_evidence_pack
-Revises: 0009_shop_location
+Revision ID: 0011_evidence_pack
+Revises: 0010_ledger
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_evidence_pack"
-down_revision = "0009_shop_location"
+revision = "0011_evidence_pack"
+down_revision = "0010_ledger"
 branch_labels = None
 depends_on = None
 
