@@ -30,6 +30,11 @@ def _fmt(value, money):
     return f"{value / 10000:.1f}万" if value >= 100000 else f"{value:,}"
 
 
+def _text_width(text, size=14):
+    """About how wide `text` is drawn at `size`: a Chinese character a full em, a digit or comma about half."""
+    return round(sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in text))
+
+
 def _axis_label(row):
     """A short label under a bar: a day without its year (11-21), a week by its Monday (12月7日)."""
     label, key = str(row["label"]), str(row.get("key", ""))
@@ -51,10 +56,11 @@ BAR = ' fill="#c62828"'
 # about nine tenths of its size, and the smallest (13) stays above 12 px.
 def trend(rows, field="redemptions", title="", money=False, width=360, height=190):
     """Vertical bars over time (rows in order), with a light grid and the value of each bar on hover."""
-    left, right, top, bottom = 46, 6, 10, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
     values = [row[field] for row in rows]
     top_value = _nice_max(max(values, default=0))
+    # The axis labels' column as wide as the longest of them needs (50,000 or 37.5万 would lose a digit in 46).
+    left, right, top, bottom = max(46, 10 + _text_width(_fmt(top_value, money))), 6, 10, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(rows), 1)
     slot = plot_w / n
     bar = max(slot * 0.72, 1)
