@@ -45,7 +45,8 @@ def progress():
     if new:
         services.start_build(job)
     return render_template("evidence/progress.html", errors={}, args=request.args, job=job,
-                           status=PackStatusSchema().dump(job))
+                           status=PackStatusSchema().dump(job),
+                           ttl_hours=round(services.time_to_live().total_seconds() / 3600))
 
 
 @bp.post("/admin/evidence-pack")

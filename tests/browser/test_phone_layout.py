@@ -14,7 +14,8 @@ PAGES = {
     None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public"],
     "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
     "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
-                    "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit"],
+                    "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit",
+                    "/admin/evidence-pack?from={month_ago}&to={today}"],
 }
 
 
@@ -38,7 +39,8 @@ def seed(app):
             log_redemption(shops[i], offers[i], members[n % 3], bill=5000 + 137 * n, discount=500 + 13 * n,
                            day=today - timedelta(days=n % 30))
         card = make.member(name="王建国").credentials[0].card_no  # enrolled through the service: a card the till takes
-        return {"shop": shops[0].id, "offer": offers[0].id, "card": card}, owner
+        return {"shop": shops[0].id, "offer": offers[0].id, "card": card, "today": today.isoformat(),
+                "month_ago": (today - timedelta(days=29)).isoformat()}, owner
 
 
 def problems(page):
