@@ -14,6 +14,7 @@ from verification.till.credentials import resolve_code
 from verification.members.models import ActivationLink, Credential, Member
 
 from ...factories import id_number_for
+from ..helpers import draw_inline_qr
 
 
 def sign_in(client, user, password="secret123"):
@@ -148,15 +149,7 @@ def test_printing_cards_is_a_chosen_audited_act(client, coordinator, make):
     from verification.till.credentials import resolve_code
 
     svg = re.search(r"<svg.*?</svg>", sheet, re.S).group(0)
-    size = int(re.search(r'viewBox="-2 -2 (\d+)', svg).group(1))
-    drawn = Image.new("L", (size * 8, size * 8), 255)
-    from PIL import ImageDraw
-
-    pen = ImageDraw.Draw(drawn)
-    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)", svg):
-        x, y, w = int(x) + 2, int(y) + 2, int(w)
-        pen.rectangle((x * 8, y * 8, (x + w) * 8 - 1, y * 8 + 7), fill=0)
-    text = zxingcpp.read_barcodes(drawn)[0].text
+    text = zxingcpp.read_barcodes(draw_inline_qr(svg))[0].text
     assert resolve_code(text, utcnow()).member_id == members[0].id
 
 
