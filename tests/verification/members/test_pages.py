@@ -140,6 +140,9 @@ def test_printing_cards_is_a_chosen_audited_act(client, coordinator, make):
     assert members[0].credentials[0].live_form == "card"  # the printed card is now the live form
     printed = db.session.query(AuditEntry).filter_by(action="credential.print").all()
     assert len(printed) == 2
+    assert {(e.actor_id, e.target_type, e.target_id, e.detail["member_id"], e.detail["previous_form"])
+            for e in printed} == {(coordinator.id, "credential", m.credentials[0].id, m.id, form)
+                                  for m, form in ((members[0], "phone"), (members[1], "card"))}
     # a category, and an import's batch (an id range)
     by_category = client.post("/admin/members/print?category=family").get_data(as_text=True)
     assert by_category.count('class="id-card"') == 1
