@@ -157,6 +157,7 @@ def test_printing_cards_is_a_chosen_audited_act(client, coordinator, make):
 
 
 def test_a_sheet_of_300_cards_opens_in_under_a_second(client, coordinator, make, app):
+    import gc
     import time
 
     from verification import tokens as t
@@ -171,10 +172,18 @@ def test_a_sheet_of_300_cards_opens_in_under_a_second(client, coordinator, make,
         ids.append(member.id)
     db.session.commit()
     # CPU time of this process (the test client serves in it): wall time on a shared 2-core machine measures
-    # the neighbours too.
-    started = time.process_time()
-    response = client.post(f"/admin/members/print?from={min(ids)}&to={max(ids)}")
-    elapsed = time.process_time() - started
+    # the neighbours too. And measured as a worker serves it: a worker keeps what it holds before its first request
+    # out of the collector's full passes (gunicorn.conf.py, post_worker_init), and so does this test with what the
+    # suite holds by now; a full pass over that (half a million objects late in a run) took 0.5 s inside this
+    # request, more than the page itself.
+    gc.collect()
+    gc.freeze()
+    try:
+        started = time.process_time()
+        response = client.post(f"/admin/members/print?from={min(ids)}&to={max(ids)}")
+        elapsed = time.process_time() - started
+    finally:
+        gc.unfreeze()
     page = response.get_data(as_text=True)
     assert page.count('class="id-card"') == 300 and page.count('class="sheet"') == 30
     assert elapsed < 1.0, elapsed
