@@ -46,7 +46,7 @@ def create_user_command(username, password, role):
               help="How many redemptions to generate (bulk insert for benchmarks).")
 @click.option("--shops", type=click.IntRange(min=1), default=None,
               help="Build a network of this many approved shops across the streets and industries, each with "
-                   "offers (default: about forty named shops, a few of them not approved).")
+                   "offers (default: 33 named shops, four of them not approved).")
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the sign-ins) if data exists.")
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--origin", default="http://127.0.0.1:8000", show_default=True,

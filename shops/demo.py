@@ -1,4 +1,4 @@
-"""Demo shops and offers: a realistic district network (about forty shops, or `demo --shops N`)."""
+"""Demo shops and offers: a realistic district network (33 named shops, or `demo --shops N`)."""
 from datetime import timedelta
 
 from baiye import lists
@@ -61,7 +61,7 @@ def licence(rng):
 
 
 def build(rng, now, password, echo, shops=None, **options):
-    """Coordinator, shops with owners, a cashier, and their offers: about forty shops (a few of them waiting for
+    """Coordinator, shops with owners, a cashier, and their offers: 33 named shops (three of them waiting for
     approval and one suspended), or with `shops` that many approved shops across the streets and industries."""
     create_user("demo-coordinator", password, "coordinator", display_name="区双拥办")
     today = local_date(now)
