@@ -30,6 +30,11 @@ from . import events, notes
 from .merkle import EMPTY_ROOT, Tree, leaf_hash
 from .models import LedgerCheckpoint, LedgerEntry, LedgerHead
 
+class LedgerBroken(Exception):
+    """The log no longer matches its head or its last checkpoint: nothing more is signed until `ledger verify`
+    has named what changed and it is put right."""
+
+
 BATCH = 5000
 RECENT = timedelta(days=2)  # how far back the minute's run looks for events not yet appended
 _ROW = tuple(getattr(Redemption, name) for name in events.COLUMNS)
@@ -68,6 +73,20 @@ def _lock_head():
     return db.session.get(LedgerHead, 1, populate_existing=True)
 
 
+def check_head():
+    """LedgerBroken when the entries are not as many as the head says (one was deleted, or added, behind the
+    service's back): nothing is appended or signed onto a log that no longer adds up."""
+    held, size = db.session.execute(select(select(func.count()).select_from(LedgerEntry).scalar_subquery(),
+                                           select(LedgerHead.size).where(LedgerHead.id == 1).scalar_subquery())).one()
+    db.session.rollback()
+    if held != (size or 0):
+        raise miscounted(held, size or 0)
+
+
+def miscounted(held, size):
+    return LedgerBroken(f"the ledger holds {held} entries but its head says {size}: run `flask ledger verify`")
+
+
 def _append(batch, now):
     """Append `batch` in one transaction, numbered from the head; False if another appender took some first."""
     try:
@@ -95,6 +114,7 @@ def append_pending(now=None, everything=False):
     The events are read once, before any lock, and appended BATCH at a time, each batch in a transaction of
     its own, so that the till's writers wait for one batch's inserts at most."""
     now = now or utcnow()
+    check_head()
     appended = 0
     for _attempt in range(100):
         pending = _pending(now, everything)
@@ -129,13 +149,13 @@ def checkpoint(now=None):
     leaves = _leaf_hashes()
     if len(leaves) != head.size:
         db.session.rollback()
-        raise RuntimeError(f"the ledger holds {len(leaves)} entries but its head says {head.size}: run `flask ledger verify`")
+        raise miscounted(len(leaves), head.size)
     tree = Tree(leaves)
     root = tree.root()
     previous = latest_checkpoint()
     if previous and (previous.size > tree.size or tree.root(previous.size) != previous.root):
         db.session.rollback()
-        raise RuntimeError(f"the log no longer extends checkpoint {previous.id}: run `flask ledger verify`")
+        raise LedgerBroken(f"the log no longer extends checkpoint {previous.id}: run `flask ledger verify`")
     kid, note = notes.sign(tree.size, root, now)
     proof = tree.consistency(previous.size) if previous else []
     signed = LedgerCheckpoint(size=tree.size, root=root, signed_at=now, kid=kid, note=note,

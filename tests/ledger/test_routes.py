@@ -81,3 +81,14 @@ def test_the_demo_starts_with_every_redemption_under_a_signed_checkpoint(app):
     voided = db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.voided_at.is_not(None)))
     assert services.latest_checkpoint().size == 300 + voided
     assert services.verify().intact
+
+
+def test_a_broken_log_is_not_signed_again(ledger_till, app):
+    ledger_till.redeem(5000, MARCH)
+    ledger_till.redeem(6000, MARCH + timedelta(minutes=1))
+    services.checkpoint(MARCH + timedelta(minutes=2))
+    db.session.execute(text("DELETE FROM ledger_entry WHERE seq = 0"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["ledger", "checkpoint"])
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert "the ledger holds 1 entries but its head says 2: run `flask ledger verify`" in result.output
