@@ -6,9 +6,10 @@ key (their index) and the unique (event, redemption) pair make a second writer t
 fail instead of forking the log. The till never waits for any of this: it only writes its redemption, and the
 appender (gunicorn's, every minute, or cron's `flask ledger append`) finds the committed ones afterwards.
 
-Appending reads the events not yet in the log, oldest first (a void after its redemption), in batches, and
-reads them before taking the lock, so the till's writers are held only for the inserts. The minute's run
-looks at the last two days; a checkpoint first appends everything pending, whenever it happened.
+Appending reads the events not yet in the log before taking the lock, and appends them oldest first (a void
+after its redemption) a batch per transaction, so the till's writers are held only for one batch's inserts.
+The minute's run looks at the last two days; a checkpoint first appends everything pending, whenever it
+happened. Nothing is appended or signed onto a log whose entries no longer add up to its head.
 """
 import base64
 import json
@@ -29,6 +30,7 @@ from verification.till.models import Redemption
 from . import events, notes
 from .merkle import EMPTY_ROOT, Tree, leaf_hash
 from .models import LedgerCheckpoint, LedgerEntry, LedgerHead
+
 
 class LedgerBroken(Exception):
     """The log no longer matches its head or its last checkpoint: nothing more is signed until `ledger verify`
@@ -224,7 +226,8 @@ def _check_entries(report, limit):
         for entry in chunk:
             where = f"entry #{expected} ({entry.event} redemption {entry.redemption_id})"
             if entry.seq != expected:
-                report.problems.append(f"entry #{expected}: missing (deleted from the ledger); the next is #{entry.seq}")
+                report.problems.append(f"entry #{expected}: missing (deleted from the ledger); "
+                                       f"the next is #{entry.seq}")
                 expected = entry.seq
                 where = f"entry #{expected} ({entry.event} redemption {entry.redemption_id})"
             row = rows.get(entry.redemption_id)
@@ -299,7 +302,8 @@ def proof(redemption_id):
         raise DomainError("not_in_ledger", _("这条核销记录还没有记入账本（每分钟记入一次），请稍后再试。"), 409)
     cp = latest_checkpoint()
     if cp is None or found[0].seq >= cp.size:
-        raise DomainError("not_in_checkpoint", _("这条核销记录还没有进入已签名的检查点（每天至少签一次），请稍后再试。"), 409)
+        raise DomainError("not_in_checkpoint",
+                          _("这条核销记录还没有进入已签名的检查点（每天至少签一次），请稍后再试。"), 409)
     tree = Tree(_leaf_hashes(cp.size))
     return {"checkpoint": checkpoint_view(cp),
             "entries": [{"seq": e.seq, "event": e.event, "body": e.body, "leaf_hash": b64(e.leaf_hash),
