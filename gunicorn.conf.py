@@ -7,6 +7,8 @@ Override any of these with GUNICORN_* environment variables or on the command li
 import gc
 import multiprocessing
 import os
+import subprocess
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
@@ -35,3 +37,21 @@ def post_worker_init(worker):
     every queued request waited out; bench/README.md)."""
     gc.collect()
     gc.freeze()
+
+
+# The ledger's appender (ledger/services.py): one process beside the workers that appends committed redemptions
+# and voids to the Merkle log every LEDGER_APPEND_SECONDS (60), so no request pays for it. Several servers may
+# each run one: they take turns on a database lock. LEDGER_APPENDER=off when cron runs `flask ledger append`.
+appender = None
+
+
+def when_ready(server):
+    global appender
+    if os.environ.get("LEDGER_APPENDER", "on") != "off":
+        appender = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "ledger", "appender"])
+
+
+def on_exit(server):
+    if appender and appender.poll() is None:
+        appender.terminate()
+        appender.wait(timeout=10)

@@ -1,6 +1,8 @@
 """百业千店: the support-the-military merchant discount network."""
 from pathlib import Path
 
+import ledger.api
+import ledger.views
 import reports.api
 import reports.views
 import shops.api
@@ -51,5 +53,5 @@ def register_extensions(app):
 def register_blueprints(app):
     for area in (core_views, openapi, audit_views, accounts_views, accounts_api, shops.views, shops.api,
                  verification.members.views, verification.members.api, verification.till.views, verification.jwks,
-                 reports.views, reports.api):
+                 reports.views, reports.api, ledger.api, ledger.views):
         app.register_blueprint(area.bp)

@@ -13,7 +13,7 @@ from baiye.extensions import db
 DEMO_PASSWORD = "demo2026"
 # Each area that has demo data provides demo.build(rng, now, **options) (options: redemptions, shops, password,
 # echo; an area takes those it needs), and may provide sign_in_lines().
-DEMO_AREAS = ("shops.demo", "verification.members.demo", "verification.till.demo", "reports.demo")
+DEMO_AREAS = ("shops.demo", "verification.members.demo", "verification.till.demo", "reports.demo", "ledger.demo")
 
 
 def register_commands(app):

@@ -53,6 +53,12 @@ ACCEPT_LEGACY_CARDS = True
 # Misses of the phone's typed number against one credential (its slot) before its typed path is paused.
 TYPED_DIGITS_MISSES = "5 per 10 minutes"
 RETENTION_MONTHS = 24
+# The ledger (ledger/): the name its signed checkpoints carry (C2SP origin: set it once, e.g. to your site's
+# host + "/ledger", and keep it), and how often gunicorn's appender adds committed events (0: not at all, when
+# cron runs `flask ledger append` instead).
+LEDGER_ORIGIN = "baiye-qiandian/ledger"
+LEDGER_APPEND_SECONDS = 60
+LEDGER_CHECKPOINT_HOURS = 24  # the appender signs a checkpoint when the latest is older than this
 
 # The programme's lists. Keys are stable (stored); labels are shown.
 INDUSTRIES = [

@@ -18,12 +18,13 @@ from baiye.application import site_apps
 from baiye.extensions import db
 
 from .factories import Factory
+from .live import gunicorn
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_CLOCK = os.environ.get("TEST_CLOCK")
 # Fixtures that start a server in another process (gunicorn), whose clock cannot be moved: those tests run
 # with the real date, and not at all with the clock moved.
-OTHER_PROCESS_FIXTURES = {"server"}
+OTHER_PROCESS_FIXTURES = {"server", "appending_server"}
 
 
 @pytest.fixture(autouse=True)
@@ -184,3 +185,19 @@ def till(make):
         card = make_member()
 
     return Till
+
+
+
+@pytest.fixture
+def gunicorn_args():
+    """Worker settings of the `server` fixture; a test module may override this fixture."""
+    return ["--workers", "3", "--threads", "4", "--worker-class", "gthread"]
+
+
+@pytest.fixture
+def server(app, config, tmp_path, gunicorn_args):
+    """gunicorn serving the test's database (tests/live.py); yields its base URL (`.process` is the master)."""
+    env = dict(DATABASE_URL=config["DATABASE_URL"], SECRET_KEY=config["SECRET_KEY"], FLASK_RATELIMIT_ENABLED="false",
+               FLASK_ID_HASH_KEY=config["ID_HASH_KEY"])
+    with gunicorn(env, tmp_path / "gunicorn.log", args=gunicorn_args) as base:
+        yield base

@@ -37,9 +37,9 @@ class Live(str):
 def gunicorn(env, log_path, args=("-c", "gunicorn.conf.py"), startup_seconds=30):
     """gunicorn serving wsgi:app (by default with the shipped settings, gunicorn.conf.py; `args` replaces
     them) with `env` added to this process's environment; yields its base URL (a Live) once /healthz answers,
-    and stops it after."""
+    and stops it after. The ledger's appender stays off unless `env` turns it on (LEDGER_APPENDER)."""
     port = free_port()
-    env = dict(os.environ, GUNICORN_BIND=f"127.0.0.1:{port}", **env)
+    env = {**os.environ, "LEDGER_APPENDER": "off", "GUNICORN_BIND": f"127.0.0.1:{port}", **env}
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{port}",
                                     "--graceful-timeout", "2", "wsgi:app"],

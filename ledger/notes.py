@@ -1,0 +1,47 @@
+"""Checkpoints as C2SP signed notes (c2sp.org/tlog-checkpoint, c2sp.org/signed-note), signed with Ed25519.
+
+    baiye-qiandian/ledger
+    1093
+    Z3vJ0y4tJrjGJ2l2PqH2vB3n0p5G6cQz0xG5bQm3yJ4=
+    time 2026-12-06T02:00:00Z
+
+    — baiye-qiandian/ledger qQn6CkV0…(base64 of the 4-byte key hash and the 64-byte signature)
+
+The first three lines are the checkpoint proper (origin, tree size, root hash); `time` is an extension line
+saying when it was signed. The signature covers every line above the blank one. The key is the service's
+current Ed25519 signing key (verification.tokens, published at /.well-known/jwks.json with its kid). A note
+never reads as a signed QR code: its first line holds a "/", which a code's key id cannot.
+"""
+import base64
+
+from flask import current_app
+
+from tools.verify_pack import PackError, check_signature, note_key_hash, parse_checkpoint
+from verification import tokens
+
+__all__ = ["sign", "origin", "signature_of", "verify", "PackError", "parse_checkpoint"]
+
+
+def origin():
+    return current_app.config["LEDGER_ORIGIN"]
+
+
+def sign(size, root, signed_at):
+    """(kid, note text) of a checkpoint signed now with the service's signing key."""
+    keys = tokens.signing_keys()
+    key = keys.private[keys.signing_kid]
+    name = origin()
+    body = f"{name}\n{size}\n{base64.b64encode(root).decode()}\ntime {signed_at:%Y-%m-%dT%H:%M:%SZ}\n"
+    blob = note_key_hash(name, tokens.public_raw(key)) + key.sign(body.encode())
+    return keys.signing_kid, f"{body}\n\u2014 {name} {base64.b64encode(blob).decode()}\n"
+
+
+def signature_of(note):
+    """The base64 signature (key hash and signature) of a note's first signature line."""
+    return note.rstrip("\n").rpartition(" ")[2]
+
+
+def verify(note):
+    """The kid of the configured key that signed `note`; PackError when none did or it is not genuine."""
+    keys = tokens.signing_keys()
+    return check_signature(note, {kid: tokens.public_raw(key) for kid, key in keys.private.items()})
