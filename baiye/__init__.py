@@ -4,6 +4,7 @@ from pathlib import Path
 import evidence.api
 import evidence.views
 import ledger.api
+import ledger.views
 import reports.api
 import reports.views
 import shops.api
@@ -54,5 +55,5 @@ def register_extensions(app):
 def register_blueprints(app):
     for area in (core_views, openapi, audit_views, accounts_views, accounts_api, shops.views, shops.api,
                  verification.members.views, verification.members.api, verification.till.views, verification.jwks,
-                 reports.views, reports.api, ledger.api, evidence.views, evidence.api):
+                 reports.views, reports.api, ledger.api, ledger.views, evidence.views, evidence.api):
         app.register_blueprint(area.bp)

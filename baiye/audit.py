@@ -1,4 +1,6 @@
 """The audit log: who did what to which record, and when."""
+from sqlalchemy import insert
+
 from baiye.clock import utcnow
 from baiye.extensions import db
 
@@ -29,6 +31,17 @@ def record(actor, action, target=None, now=None, **detail):
     )
     db.session.add(entry)
     return entry
+
+
+def record_each(actor, action, targets, now=None):
+    """Add one entry per (target, detail) of `targets` to the current transaction, as one multi-row INSERT: for an
+    act on hundreds of records at once (a sheet of printed cards), where an object apiece through the unit of work
+    costs several times as much."""
+    at, actor_id = now or utcnow(), getattr(actor, "id", None)
+    rows = [{"at": at, "actor_id": actor_id, "action": action, "target_type": type(target).__name__.lower(),
+             "target_id": target.id, "detail": detail or None} for target, detail in targets]
+    if rows:
+        db.session.execute(insert(AuditEntry), rows)
 
 
 def entries(action=None, actor=None, target_type=None, target_id=None, since=None, until=None, limit=200, offset=0):

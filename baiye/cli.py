@@ -11,7 +11,8 @@ from baiye.errors import DomainError
 from baiye.extensions import db
 
 DEMO_PASSWORD = "demo2026"
-# Each area that has demo data provides demo.build(rng, now, **options) -> list of sign-in lines.
+# Each area that has demo data provides demo.build(rng, now, **options) (options: redemptions, shops, password,
+# echo; an area takes those it needs), and may provide sign_in_lines().
 DEMO_AREAS = ("shops.demo", "verification.members.demo", "verification.till.demo", "reports.demo", "ledger.demo")
 
 
@@ -48,11 +49,14 @@ def domain_error_message(err):
 @click.command("demo")
 @click.option("--redemptions", type=click.IntRange(min=0), default=None,
               help="How many redemptions to generate (bulk insert for benchmarks).")
+@click.option("--shops", type=click.IntRange(min=1), default=None,
+              help="Build a network of this many approved shops across the streets and industries, each with "
+                   "offers (default: 33 named shops, four of them not approved).")
 @click.option("--if-empty", is_flag=True, help="Do nothing (but print the sign-ins) if data exists.")
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--origin", default="http://127.0.0.1:8000", show_default=True,
               help="Where the app will be served, for the links printed (BASE_URL, when set, is used instead).")
-def demo_command(redemptions, if_empty, seed, origin):
+def demo_command(redemptions, shops, if_empty, seed, origin):
     """Fill an empty database with a demo network."""
     import random
 
@@ -68,8 +72,8 @@ def demo_command(redemptions, if_empty, seed, origin):
     rng = random.Random(seed)
     now = utcnow()
     for name in DEMO_AREAS:
-        importlib.import_module(name).build(rng=rng, now=now, redemptions=redemptions, password=DEMO_PASSWORD,
-                     echo=lambda msg: click.echo(msg, err=True))
+        importlib.import_module(name).build(rng=rng, now=now, redemptions=redemptions, shops=shops,
+                                            password=DEMO_PASSWORD, echo=lambda msg: click.echo(msg, err=True))
     db.session.commit()
     print_sign_ins(origin)
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 
@@ -36,4 +38,14 @@ def switch_language(code):
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/docs/<any(tokens, ledger):name>.md")
+def document(name):
+    """The formats others check against, from the repository's docs/: tokens.md (signed codes) and ledger.md
+    (the ledger's leaves, checkpoints and proofs); linked from the API page and the ledger's page."""
+    path = Path(current_app.root_path).parent / "docs" / f"{name}.md"
+    response = current_app.response_class(path.read_text(encoding="utf-8"), mimetype="text/markdown")
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response

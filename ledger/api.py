@@ -53,7 +53,8 @@ def appender_command():
     seconds = services.appender_interval()
     if not seconds:
         return
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for stop in (signal.SIGTERM, signal.SIGINT):  # gunicorn stopping, or Ctrl-C at `make run`
+        signal.signal(stop, lambda *_: sys.exit(0))
     while True:
         try:
             services.append_pending(utcnow())
@@ -67,7 +68,10 @@ def appender_command():
 @bp.cli.command("checkpoint")
 def checkpoint_command():
     """Append every pending event, sign a checkpoint, print its size and root (cron: at least daily)."""
-    cp = services.checkpoint(utcnow())
+    try:
+        cp = services.checkpoint(utcnow())
+    except services.LedgerBroken as err:
+        raise click.ClickException(str(err)) from None
     click.echo(f"checkpoint {cp.id}: size {cp.size} root {services.b64(cp.root)} (key {cp.kid})")
     click.echo(cp.note, nl=False)
 

@@ -6,9 +6,10 @@ key (their index) and the unique (event, redemption) pair make a second writer t
 fail instead of forking the log. The till never waits for any of this: it only writes its redemption, and the
 appender (gunicorn's, every minute, or cron's `flask ledger append`) finds the committed ones afterwards.
 
-Appending reads the events not yet in the log, oldest first (a void after its redemption), in batches, and
-reads them before taking the lock, so the till's writers are held only for the inserts. The minute's run
-looks at the last two days; a checkpoint first appends everything pending, whenever it happened.
+Appending reads the events not yet in the log before taking the lock, and appends them oldest first (a void
+after its redemption) a batch per transaction, so the till's writers are held only for one batch's inserts.
+The minute's run looks at the last two days; a checkpoint first appends everything pending, whenever it
+happened. Nothing is appended or signed onto a log whose entries no longer add up to its head.
 """
 import base64
 import json
@@ -29,6 +30,12 @@ from verification.till.models import Redemption
 from . import events, notes
 from .merkle import EMPTY_ROOT, Tree, leaf_hash
 from .models import LedgerCheckpoint, LedgerEntry, LedgerHead
+
+
+class LedgerBroken(Exception):
+    """The log no longer matches its head or its last checkpoint: nothing more is signed until `ledger verify`
+    has named what changed and it is put right."""
+
 
 BATCH = 5000
 RECENT = timedelta(days=2)  # how far back the minute's run looks for events not yet appended
@@ -68,6 +75,20 @@ def _lock_head():
     return db.session.get(LedgerHead, 1, populate_existing=True)
 
 
+def check_head():
+    """LedgerBroken when the entries are not as many as the head says (one was deleted, or added, behind the
+    service's back): nothing is appended or signed onto a log that no longer adds up."""
+    held, size = db.session.execute(select(select(func.count()).select_from(LedgerEntry).scalar_subquery(),
+                                           select(LedgerHead.size).where(LedgerHead.id == 1).scalar_subquery())).one()
+    db.session.rollback()
+    if held != (size or 0):
+        raise miscounted(held, size or 0)
+
+
+def miscounted(held, size):
+    return LedgerBroken(f"the ledger holds {held} entries but its head says {size}: run `flask ledger verify`")
+
+
 def _append(batch, now):
     """Append `batch` in one transaction, numbered from the head; False if another appender took some first."""
     try:
@@ -95,6 +116,7 @@ def append_pending(now=None, everything=False):
     The events are read once, before any lock, and appended BATCH at a time, each batch in a transaction of
     its own, so that the till's writers wait for one batch's inserts at most."""
     now = now or utcnow()
+    check_head()
     appended = 0
     for _attempt in range(100):
         pending = _pending(now, everything)
@@ -129,13 +151,13 @@ def checkpoint(now=None):
     leaves = _leaf_hashes()
     if len(leaves) != head.size:
         db.session.rollback()
-        raise RuntimeError(f"the ledger holds {len(leaves)} entries but its head says {head.size}: run `flask ledger verify`")
+        raise miscounted(len(leaves), head.size)
     tree = Tree(leaves)
     root = tree.root()
     previous = latest_checkpoint()
     if previous and (previous.size > tree.size or tree.root(previous.size) != previous.root):
         db.session.rollback()
-        raise RuntimeError(f"the log no longer extends checkpoint {previous.id}: run `flask ledger verify`")
+        raise LedgerBroken(f"the log no longer extends checkpoint {previous.id}: run `flask ledger verify`")
     kid, note = notes.sign(tree.size, root, now)
     proof = tree.consistency(previous.size) if previous else []
     signed = LedgerCheckpoint(size=tree.size, root=root, signed_at=now, kid=kid, note=note,
@@ -204,7 +226,8 @@ def _check_entries(report, limit):
         for entry in chunk:
             where = f"entry #{expected} ({entry.event} redemption {entry.redemption_id})"
             if entry.seq != expected:
-                report.problems.append(f"entry #{expected}: missing (deleted from the ledger); the next is #{entry.seq}")
+                report.problems.append(f"entry #{expected}: missing (deleted from the ledger); "
+                                       f"the next is #{entry.seq}")
                 expected = entry.seq
                 where = f"entry #{expected} ({entry.event} redemption {entry.redemption_id})"
             row = rows.get(entry.redemption_id)
@@ -279,7 +302,8 @@ def proof(redemption_id):
         raise DomainError("not_in_ledger", _("这条核销记录还没有记入账本（每分钟记入一次），请稍后再试。"), 409)
     cp = latest_checkpoint()
     if cp is None or found[0].seq >= cp.size:
-        raise DomainError("not_in_checkpoint", _("这条核销记录还没有进入已签名的检查点（每天至少签一次），请稍后再试。"), 409)
+        raise DomainError("not_in_checkpoint",
+                          _("这条核销记录还没有进入已签名的检查点（每天至少签一次），请稍后再试。"), 409)
     tree = Tree(_leaf_hashes(cp.size))
     return {"checkpoint": checkpoint_view(cp),
             "entries": [{"seq": e.seq, "event": e.event, "body": e.body, "leaf_hash": b64(e.leaf_hash),

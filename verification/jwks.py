@@ -1,6 +1,5 @@
-"""GET /.well-known/jwks.json: the public keys that sign codes, so anyone can check one (docs/tokens.md)."""
-from pathlib import Path
-
+"""GET /.well-known/jwks.json: the public keys that sign codes and the ledger's checkpoints, so anyone can check
+one (docs/tokens.md, docs/ledger.md)."""
 from flask import Blueprint, current_app
 
 from . import tokens
@@ -14,13 +13,4 @@ def jwks():
     # Keys change only on rotation, and a retired key stays listed while its codes are valid: an hour is safe.
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["Access-Control-Allow-Origin"] = "*"  # a partner's or an inspector's page may fetch it
-    return response
-
-
-@bp.get("/docs/tokens.md")
-def token_format():
-    """docs/tokens.md, the token format and how to check a code, linked from the API page."""
-    path = Path(current_app.root_path).parent / "docs" / "tokens.md"
-    response = current_app.response_class(path.read_text(encoding="utf-8"), mimetype="text/markdown")
-    response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -6,12 +6,14 @@ from pathlib import Path
 import pytest
 
 from baiye.clock import local_date, utcnow
+from baiye.extensions import db
+from ledger import services as ledger_services
 from tests.factories import Factory
 from tests.reports.helpers import log_redemption, make_member
 
 MEASURE = (Path(__file__).parent / "phone_layout.js").read_text()
 PAGES = {
-    None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public"],
+    None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public", "/ledger"],
     "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
     "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
                     "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit",
@@ -39,6 +41,9 @@ def seed(app):
             log_redemption(shops[i], offers[i], members[n % 3], bill=5000 + 137 * n, discount=500 + 13 * n,
                            day=today - timedelta(days=n % 30))
         card = make.member(name="王建国").credentials[0].card_no  # enrolled through the service: a card the till takes
+        db.session.commit()
+        ledger_services.checkpoint()  # two checkpoints: the ledger's page shows the latest and the one before
+        ledger_services.checkpoint()
         return {"shop": shops[0].id, "offer": offers[0].id, "card": card, "today": today.isoformat(),
                 "month_ago": (today - timedelta(days=29)).isoformat()}, owner
 

@@ -107,7 +107,8 @@ def test_verify_names_a_deleted_redemption_and_a_deleted_entry(ledger_till):
     first, second, third = log_three(ledger_till)
     services.checkpoint(MARCH + timedelta(hours=1))
     report = tampered("DELETE FROM redemption WHERE id = :id", id=first.id)
-    assert report.problems[0] == f"entry #0 (redeemed redemption {first.id}): the redemption is no longer in the database (deleted)"
+    assert report.problems[0] == (f"entry #0 (redeemed redemption {first.id}): "
+                                  "the redemption is no longer in the database (deleted)")
     report = tampered("DELETE FROM ledger_entry WHERE seq = 2")
     assert "entry #2: missing (deleted from the ledger); the next is #3" in report.problems
 

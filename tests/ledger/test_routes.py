@@ -68,7 +68,8 @@ def test_the_commands_append_sign_and_verify(ledger_till, app):
     db.session.commit()
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 1
-    assert "DIFFERS: entry #0 (redeemed redemption" in result.output and "discount 500 in the ledger, 499" in result.output
+    assert "DIFFERS: entry #0 (redeemed redemption" in result.output
+    assert "discount 500 in the ledger, 499" in result.output
 
 
 def test_the_demo_starts_with_every_redemption_under_a_signed_checkpoint(app):
@@ -81,3 +82,28 @@ def test_the_demo_starts_with_every_redemption_under_a_signed_checkpoint(app):
     voided = db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.voided_at.is_not(None)))
     assert services.latest_checkpoint().size == 300 + voided
     assert services.verify().intact
+
+
+def test_a_broken_log_is_not_signed_again(ledger_till, app):
+    ledger_till.redeem(5000, MARCH)
+    ledger_till.redeem(6000, MARCH + timedelta(minutes=1))
+    services.checkpoint(MARCH + timedelta(minutes=2))
+    db.session.execute(text("DELETE FROM ledger_entry WHERE seq = 0"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["ledger", "checkpoint"])
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert "the ledger holds 1 entries but its head says 2: run `flask ledger verify`" in result.output
+
+
+def test_the_ledger_page_shows_the_latest_checkpoint_to_anyone(ledger_till, client):
+    page = client.get("/ledger").get_data(as_text=True)
+    assert "还没有检查点" in page
+    ledger_till.redeem(5000, MARCH)
+    cp = services.checkpoint(MARCH + timedelta(minutes=1))
+    page = client.get("/ledger").get_data(as_text=True)
+    assert services.b64(cp.root) in page and cp.kid in page and "2026-03-02 10:01" in page  # local time
+    assert 'href="/.well-known/jwks.json"' in page and 'href="/docs/ledger.md"' in page
+    assert 'href="/ledger"' in client.get("/public").get_data(as_text=True)
+    document = client.get("/docs/ledger.md")
+    assert document.status_code == 200 and document.mimetype == "text/markdown"
+    assert "RFC 6962" in document.get_data(as_text=True)

@@ -22,7 +22,7 @@ TOOL = Path(__file__).resolve().parents[2] / "tools" / "verify_pack.py"
 def pack(ledger_till, app, tmp_path):
     """A pack for 2 March 2026: three redemptions that day (one voided), one the day before and one after."""
     ledger_till.redeem(7000, MARCH - timedelta(days=1))
-    first = ledger_till.redeem(5000, MARCH)
+    ledger_till.redeem(5000, MARCH)
     second = ledger_till.redeem(8800, MARCH + timedelta(minutes=1))
     ledger_till.redeem(12000, MARCH + timedelta(minutes=2))
     ledger_till.void(second, MARCH + timedelta(minutes=10))

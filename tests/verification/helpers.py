@@ -2,6 +2,7 @@
 calls to a live server."""
 import itertools
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -60,3 +61,46 @@ def fire(url, token, bodies):
     return results
 
 
+
+
+def inline_qr_modules(svg):
+    """The dark modules (x, y) of an inline QR (verification.qr.qr_svg_inline), its path drawn as a renderer draws
+    it: each closed subpath of M/m/h/v/z commands fills the rectangle its corners bound."""
+    path = re.search(r'<path d="([^"]*)"', svg).group(1)
+    x = y = 0
+    corners, dark = [], set()
+    for command, args in re.findall(r"([MmhvHVz])([-\d ]*)", path):
+        numbers = [int(n) for n in args.split()]
+        if command == "M":
+            x, y = numbers
+        elif command == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        elif command == "h":
+            x += numbers[0]
+        elif command == "v":
+            y += numbers[0]
+        elif command == "H":
+            x = numbers[0]
+        elif command == "V":
+            y = numbers[0]
+        if command in "Mm":
+            corners = [(x, y)]
+        elif command == "z":
+            xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+            dark.update((i, j) for i in range(min(xs), max(xs)) for j in range(min(ys), max(ys)))
+            x, y = corners[0]
+        else:
+            corners.append((x, y))
+    return dark
+
+
+def draw_inline_qr(svg, scale=8):
+    """An inline QR as a picture (PIL, with its quiet zone), for zxing-cpp to read."""
+    from PIL import Image, ImageDraw
+
+    size = int(re.search(r'viewBox="-2 -2 (\d+)', svg).group(1))
+    picture = Image.new("L", (size * scale, size * scale), 255)
+    pen = ImageDraw.Draw(picture)
+    for x, y in inline_qr_modules(svg):
+        pen.rectangle(((x + 2) * scale, (y + 2) * scale, (x + 3) * scale - 1, (y + 3) * scale - 1), fill=0)
+    return picture

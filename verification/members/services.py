@@ -316,13 +316,13 @@ def print_cards(credentials, actor, now=None):
     """Print these credentials' cards: each becomes the form its member carries (its phone code stops), and
     each is recorded in the audit log. Returns the credentials."""
     now = now or utcnow()
+    printed = []
     for credential in credentials:
         if credential.status != "active":
             continue
-        previous = credential.live_form
+        printed.append((credential, {"member_id": credential.member_id, "previous_form": credential.live_form}))
         credential.live_form = "card"
-        audit.record(actor, "credential.print", credential, now=now, member_id=credential.member_id,
-                     previous_form=previous)
+    audit.record_each(actor, "credential.print", printed, now=now)
     db.session.commit()
     return credentials
 

@@ -14,6 +14,7 @@ from verification.till.credentials import resolve_code
 from verification.members.models import ActivationLink, Credential, Member
 
 from ...factories import id_number_for
+from ..helpers import draw_inline_qr
 
 
 def sign_in(client, user, password="secret123"):
@@ -139,6 +140,9 @@ def test_printing_cards_is_a_chosen_audited_act(client, coordinator, make):
     assert members[0].credentials[0].live_form == "card"  # the printed card is now the live form
     printed = db.session.query(AuditEntry).filter_by(action="credential.print").all()
     assert len(printed) == 2
+    assert {(e.actor_id, e.target_type, e.target_id, e.detail["member_id"], e.detail["previous_form"])
+            for e in printed} == {(coordinator.id, "credential", m.credentials[0].id, m.id, form)
+                                  for m, form in ((members[0], "phone"), (members[1], "card"))}
     # a category, and an import's batch (an id range)
     by_category = client.post("/admin/members/print?category=family").get_data(as_text=True)
     assert by_category.count('class="id-card"') == 1
@@ -148,19 +152,12 @@ def test_printing_cards_is_a_chosen_audited_act(client, coordinator, make):
     from verification.till.credentials import resolve_code
 
     svg = re.search(r"<svg.*?</svg>", sheet, re.S).group(0)
-    size = int(re.search(r'viewBox="-2 -2 (\d+)', svg).group(1))
-    drawn = Image.new("L", (size * 8, size * 8), 255)
-    from PIL import ImageDraw
-
-    pen = ImageDraw.Draw(drawn)
-    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)", svg):
-        x, y, w = int(x) + 2, int(y) + 2, int(w)
-        pen.rectangle((x * 8, y * 8, (x + w) * 8 - 1, y * 8 + 7), fill=0)
-    text = zxingcpp.read_barcodes(drawn)[0].text
+    text = zxingcpp.read_barcodes(draw_inline_qr(svg))[0].text
     assert resolve_code(text, utcnow()).member_id == members[0].id
 
 
 def test_a_sheet_of_300_cards_opens_in_under_a_second(client, coordinator, make, app):
+    import gc
     import time
 
     from verification import tokens as t
@@ -175,10 +172,18 @@ def test_a_sheet_of_300_cards_opens_in_under_a_second(client, coordinator, make,
         ids.append(member.id)
     db.session.commit()
     # CPU time of this process (the test client serves in it): wall time on a shared 2-core machine measures
-    # the neighbours too.
-    started = time.process_time()
-    response = client.post(f"/admin/members/print?from={min(ids)}&to={max(ids)}")
-    elapsed = time.process_time() - started
+    # the neighbours too. And measured as a worker serves it: a worker keeps what it holds before its first request
+    # out of the collector's full passes (gunicorn.conf.py, post_worker_init), and so does this test with what the
+    # suite holds by now; a full pass over that (half a million objects late in a run) took 0.5 s inside this
+    # request, more than the page itself.
+    gc.collect()
+    gc.freeze()
+    try:
+        started = time.process_time()
+        response = client.post(f"/admin/members/print?from={min(ids)}&to={max(ids)}")
+        elapsed = time.process_time() - started
+    finally:
+        gc.unfreeze()
     page = response.get_data(as_text=True)
     assert page.count('class="id-card"') == 300 and page.count('class="sheet"') == 30
     assert elapsed < 1.0, elapsed
