@@ -6,7 +6,7 @@ from baiye.api import Input
 from baiye.clock import iso_utc
 from baiye.validators import Day
 
-from .services import MAX_DAYS, STATUS_LABELS, STEP_LABELS
+from .services import MAX_DAYS, STATUS_LABELS, STEP_LABELS, error_message
 
 DAY_ERRORS = {"invalid": _l("日期格式应为 YYYY-MM-DD。")}
 
@@ -37,7 +37,8 @@ class PackStatusSchema(Schema):
     step = fields.String(allow_none=True, metadata={"description": "ledger | report | figures | photos | index"})
     step_label = fields.Function(lambda job: str(STEP_LABELS[job.step]) if job.step else None, allow_none=True,
                                  metadata={"type": "string"})
-    error = fields.String(allow_none=True)
+    error = fields.Function(error_message, allow_none=True, metadata={"type": "string",
+                                                                       "description": "Why the build failed"})
     first_day = fields.Date(data_key="from")
     last_day = fields.Date(data_key="to")
     requested_at = _time("requested_at")

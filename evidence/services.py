@@ -17,6 +17,7 @@ from baiye import audit
 from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, get_or_not_found, invalid
 from baiye.extensions import db
+from baiye.messages import N_
 
 from . import pack
 from .models import EvidencePack
@@ -30,6 +31,9 @@ SPOOL_BYTES = 32 * 1024 * 1024  # a pack larger than this is built in a temporar
 STATUS_LABELS = {"queued": _l("排队中"), "building": _l("生成中"), "done": _l("已生成"), "failed": _l("生成失败")}
 STEP_LABELS = {"ledger": _l("签署账本检查点"), "report": _l("生成考评报告"), "figures": _l("汇总统计表格"),
                "photos": _l("收集商户照片"), "index": _l("编写索引和验证说明")}
+# Why a build failed, kept as a code (shown in the language of whoever looks): interrupted, or failed: <error>.
+ERROR_LABELS = {"interrupted": N_("生成中断（服务器重启或超时），请重新生成。"),
+                "failed": N_("生成失败（%(detail)s），详情已记入服务器日志，请重新生成或联系系统管理员。")}
 
 
 def check_period(first_day, last_day, now):
@@ -69,10 +73,18 @@ def current_pack(first_day, last_day, now):
     if job is None or (job.expires_at is not None and job.expires_at <= now):
         return None
     if job.status in ("queued", "building") and job.updated_at < now - STALE_AFTER:
-        job.status, job.error = "failed", _("生成中断（服务器重启或超时）。")
+        job.status, job.error = "failed", "interrupted"
         job.finished_at, job.expires_at = now, now + time_to_live()
         return None
     return job
+
+
+def error_message(job):
+    """Why the pack's build failed, in the request's language (None when it did not)."""
+    if not job.error:
+        return None
+    code, _sep, detail = job.error.partition(": ")
+    return _(ERROR_LABELS[code], detail=detail) if code in ERROR_LABELS else job.error
 
 
 def get_pack(job_id):
@@ -112,7 +124,7 @@ def build_pack(job_id, now):
         db.session.rollback()
         current_app.logger.exception("evidence pack %s failed", job_id)
         finished = utcnow()
-        _set(job_id, status="failed", error=_("生成失败：%(e)s", e=type(err).__name__), finished_at=finished,
+        _set(job_id, status="failed", error=f"failed: {type(err).__name__}", finished_at=finished,
              expires_at=finished + time_to_live())
         return None
     finished = utcnow()

@@ -63,7 +63,8 @@ def test_a_build_that_stopped_moving_is_failed_and_built_anew(make, now):
     later = now + services.STALE_AFTER + timedelta(seconds=1)
     again, new = ask(make.coordinator(), later)
     assert new and again.id != job.id
-    assert (job.status, job.error) == ("failed", "生成中断（服务器重启或超时）。")
+    assert (job.status, job.error) == ("failed", "interrupted")
+    assert services.error_message(job) == "生成中断（服务器重启或超时），请重新生成。"
 
 
 def test_a_build_stores_the_zip_and_is_audited(make, network, now):
@@ -111,7 +112,8 @@ def test_a_failed_build_says_so_and_a_new_one_starts(make, network, now, monkeyp
     job, _ = ask(make.coordinator(), now)
     assert services.build_pack(job.id, now) is None
     db.session.refresh(job)
-    assert (job.status, job.error) == ("failed", "生成失败：RuntimeError") and "disk full" in caplog.text
+    assert (job.status, job.error) == ("failed", "failed: RuntimeError") and "disk full" in caplog.text
+    assert services.error_message(job).startswith("生成失败（RuntimeError），详情已记入服务器日志")
     with pytest.raises(DomainError) as refused:
         services.download(job, make.coordinator(), now)
     assert refused.value.code == "pack_not_ready"
