@@ -100,7 +100,10 @@ def parse_checkpoint(note):
         if not line.startswith(SIGNATURE_DASH):
             raise PackError(f"not a signature line: {line[:40]!r}")
         name, _, blob = line[len(SIGNATURE_DASH):].rpartition(" ")
-        raw = base64.b64decode(blob)
+        try:
+            raw = base64.b64decode(blob, validate=True)
+        except ValueError:
+            raise PackError("a signature of the checkpoint is not base64") from None
         sigs.append((name, raw[:4], raw[4:]))
     return body, lines[0], int(lines[1]), root, sigs
 
@@ -243,6 +246,9 @@ def main(argv=None):
         return 1
     except (OSError, ValueError) as err:
         print(f"不通过 FAILED: cannot read {args.jwks or args.pack}: {err}")
+        return 1
+    except (KeyError, TypeError, AttributeError, IndexError) as err:
+        print(f"不通过 FAILED: the pack's ledger files are not in the expected form ({type(err).__name__}: {err})")
         return 1
     print(f"通过 OK: {summary}")
     return 0

@@ -199,3 +199,12 @@ def test_the_appender_signs_a_checkpoint_when_the_latest_is_a_day_old(ledger_til
     ledger_till.redeem(6000, MARCH + timedelta(hours=23, minutes=30))
     second = services.checkpoint_if_due(MARCH + timedelta(hours=24, minutes=2))
     assert second.size == 2 and second.id == first.id + 1
+
+
+def test_verify_reports_a_checkpoint_whose_text_is_garbage(ledger_till):
+    log_three(ledger_till)
+    cp = services.checkpoint(MARCH + timedelta(hours=1))
+    report = tampered("UPDATE ledger_checkpoint SET note = :note WHERE id = :id",
+                      note=cp.note.rsplit(" ", 1)[0] + " !!!\n", id=cp.id)
+    assert report.problems == ["checkpoint 1 (size 4, signed 2026-03-02 03:00 UTC): a signature of the checkpoint "
+                               "is not base64"]

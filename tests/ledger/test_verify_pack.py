@@ -135,3 +135,16 @@ def test_a_file_that_is_not_a_pack_is_refused(tmp_path):
     junk.write_bytes(b"not a zip")
     status, output = check(junk)
     assert status == 1 and "cannot open the pack" in output
+
+
+@pytest.mark.parametrize("name,content", [
+    ("proof.json", b'{"tree_size": 6, "hashes": 7}'),
+    ("proof.json", b"not json"),
+    ("totals.json", b'{"by_shop": []}'),
+    ("entries.jsonl", b'{"seq": 0}\n'),
+    ("checkpoint.txt", b"\xff\xfe"),
+    ("checkpoint.txt", "baiye-qiandian/ledger\n6\nAAAA\n\n\u2014 baiye-qiandian/ledger !!!\n".encode()),
+])
+def test_a_hostile_pack_gets_a_plain_refusal_not_a_traceback(pack, name, content):
+    status, output = check(changed(pack, name, lambda d: content))
+    assert status == 1 and output.startswith("不通过 FAILED: "), output
