@@ -28,7 +28,7 @@ class EvidencePack(db.Model):
     expires_at = db.Column(db.DateTime, index=True)
     size = db.Column(db.Integer)
     checkpoint_size = db.Column(db.BigInteger)
-    checkpoint_root = db.Column(db.String(64))  # hex
+    checkpoint_root = db.Column(db.String(64))  # base64, as in the checkpoint's note
     data = db.deferred(db.Column(db.LargeBinary))  # the ZIP, read only to be sent
 
     requested_by = db.relationship("User")

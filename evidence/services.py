@@ -18,6 +18,7 @@ from baiye.clock import local_date, utcnow
 from baiye.errors import DomainError, get_or_not_found, invalid
 from baiye.extensions import db
 from baiye.messages import N_
+from ledger import services as ledger_services
 
 from . import pack
 from .models import EvidencePack
@@ -131,7 +132,7 @@ def build_pack(job_id, now):
     job = db.session.get(EvidencePack, job_id, populate_existing=True)  # as the build's steps left it
     job.status, job.progress, job.step, job.data, job.size = "done", 100, None, data, len(data)
     job.finished_at, job.updated_at, job.expires_at = finished, finished, finished + time_to_live()
-    job.checkpoint_size, job.checkpoint_root = built.checkpoint.size, built.checkpoint.root.hex()
+    job.checkpoint_size, job.checkpoint_root = built.checkpoint.size, ledger_services.b64(built.checkpoint.root)
     _audit_build(job.requested_by, job.first_day, job.last_day, now, built, size=len(data))
     db.session.commit()
     return job

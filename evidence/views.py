@@ -11,6 +11,7 @@ from baiye.clock import utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
 from baiye.messages import localise
+from ledger import services as ledger_services
 from verification.tokens import public_origin
 
 from . import services
@@ -79,6 +80,6 @@ def pack_command(first_day, last_day, out):
         raise click.ClickException(domain_error_message(err)) from None
     checkpoint = built.checkpoint
     click.echo(f"Wrote {out}: {len(built.names)} files, {built.photos} photos, ledger checkpoint size "
-               f"{checkpoint.size} root {checkpoint.root.hex()}")
+               f"{checkpoint.size} root {ledger_services.b64(checkpoint.root)}")
     if built.pdf_missing:
         click.echo(f"The report is HTML, not PDF: {built.pdf_missing}", err=True)

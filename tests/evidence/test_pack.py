@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from evidence import pack, pdf
+from ledger.services import b64
 from reports.models import PhotoBlob
 from baiye.extensions import db
 
@@ -97,7 +98,7 @@ def test_the_index_maps_each_part_to_what_inspectors_ask(network, now):
     archive, built = build(now)
     index = text(archive, "索引.txt")
     assert "统计期间：2026-01-01 至 2026-11-30" in index and "生成时间：2026-12-06 12:00" in index
-    assert f"记录 {built.checkpoint.size:,} 条" in index and built.checkpoint.root.hex() in index
+    assert f"记录 {built.checkpoint.size:,} 条" in index and b64(built.checkpoint.root) in index
     for asked in ("参与商户（按街道、按行业）", "服务人次", "服务人数", "让利金额", "标牌和活动照片", "账本"):
         assert asked in index, asked
     assert "按街道：城关街道 2 家、东城街道 1 家" in index and "按行业：餐饮 1 家、零售 1 家、住宿 1 家" in index
@@ -140,7 +141,7 @@ def test_the_report_carries_the_checkpoint_as_a_qr(network, now, monkeypatch):
     archive, built = build(now)
     page = archive.read(pack.REPORT_HTML).decode("utf-8")
     assert 'class="qr-svg"' in page and "数据核验：账本检查点" in page
-    assert built.checkpoint.root.hex() in page and f"{ORIGIN}/api/v1/ledger/checkpoints" in page
+    assert b64(built.checkpoint.root) in page and f"{ORIGIN}/api/v1/ledger/checkpoints" in page
 
 
 def test_the_report_shows_the_shops_photos_from_the_pack_itself(network, now, make, monkeypatch):

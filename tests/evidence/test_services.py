@@ -11,6 +11,7 @@ from baiye.errors import DomainError
 from baiye.extensions import db
 from evidence import pack, services
 from evidence.models import EvidencePack
+from ledger import services as ledger_services
 
 from .conftest import FIRST, LAST
 
@@ -73,7 +74,8 @@ def test_a_build_stores_the_zip_and_is_audited(make, network, now):
     built = services.build_pack(job.id, now)
     assert built is job and (job.status, job.progress, job.step) == ("done", 100, None)
     assert zipfile.ZipFile(io.BytesIO(job.data)).testzip() is None and job.size == len(job.data)
-    assert job.expires_at == job.finished_at + timedelta(hours=24) and len(job.checkpoint_root) == 64
+    assert job.expires_at == job.finished_at + timedelta(hours=24)
+    assert job.checkpoint_root == ledger_services.b64(ledger_services.latest_checkpoint().root)
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "evidence.build")).one()
     assert entry.actor_id == coordinator.id
     assert entry.detail["start"] == "2026-01-01" and entry.detail["end"] == "2026-11-30"
