@@ -46,7 +46,8 @@ class PackStatusSchema(Schema):
     expires_at = _time("expires_at")
     size = fields.Integer(allow_none=True, metadata={"description": "The ZIP's size in bytes, once built"})
     checkpoint_size = fields.Integer(allow_none=True, metadata={"description": "The ledger checkpoint it is tied to"})
-    checkpoint_root = fields.String(allow_none=True, metadata={"description": "That checkpoint's root, base64 (as in its note)"})
+    checkpoint_root = fields.String(allow_none=True,
+                                    metadata={"description": "That checkpoint's root, base64 (as in its note)"})
     status_url = fields.Function(lambda job: url_for("evidence_api.status", job_id=job.id),
                                  metadata={"type": "string"})
     download_url = fields.Function(lambda job: url_for("evidence_api.download", job_id=job.id),

@@ -34,17 +34,25 @@ def _period_or_errors(values, now):
     return (args["first_day"], args["last_day"]), {}
 
 
+def _asked(values, fresh):
+    """(the pack of the period in `values`, started building if new, or None; the page of errors or None)."""
+    now = utcnow()
+    period, errors = _period_or_errors(values, now)
+    if errors:
+        return None, (render_template("evidence/progress.html", errors=errors, args=values), 422)
+    job, new = services.request_pack(caller(), *period, now, public_origin(), fresh=fresh)
+    if new:
+        services.start_build(job)
+    return job, None
+
+
 @bp.get("/admin/evidence-pack")
 @roles_required("coordinator")
 def progress():
     """The pack of the period in the query: its progress bar while it builds (evidence.js polls), then the download."""
-    now = utcnow()
-    period, errors = _period_or_errors(request.args, now)
-    if errors:
-        return render_template("evidence/progress.html", errors=errors, args=request.args), 422
-    job, new = services.request_pack(caller(), *period, now, public_origin())
-    if new:
-        services.start_build(job)
+    job, refused = _asked(request.args, fresh=False)
+    if refused:
+        return refused
     return render_template("evidence/progress.html", errors={}, args=request.args, job=job,
                            status=PackStatusSchema().dump(job),
                            ttl_hours=round(services.time_to_live().total_seconds() / 3600))
@@ -54,12 +62,9 @@ def progress():
 @roles_required("coordinator")
 def rebuild():
     """Build the period's pack again (after a failure, or for figures that have changed since)."""
-    now = utcnow()
-    period, errors = _period_or_errors(request.form, now)
-    if errors:
-        return render_template("evidence/progress.html", errors=errors, args=request.form), 422
-    job, _new = services.request_pack(caller(), *period, now, public_origin(), fresh=True)
-    services.start_build(job)
+    job, refused = _asked(request.form, fresh=True)
+    if refused:
+        return refused
     return redirect(url_for("evidence.progress", **{"from": job.first_day.isoformat(), "to": job.last_day.isoformat()}))
 
 

@@ -84,9 +84,9 @@ def browser(chromium_args):
 
 @pytest.fixture
 def context(browser):
-    """A fresh phone: 390x844, zh-CN, Beijing time, touch."""
+    """A fresh phone: 390x844, zh-CN, Beijing time, touch; it keeps what it downloads (exports, evidence packs)."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                              is_mobile=True, has_touch=True, device_scale_factor=2)
+                              is_mobile=True, has_touch=True, device_scale_factor=2, accept_downloads=True)
     yield ctx
     ctx.close()
 

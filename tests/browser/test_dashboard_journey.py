@@ -1,21 +1,11 @@
 """A coordinator opens the dashboard, filters by a street and downloads the XLSX (Chromium via Playwright)."""
 from datetime import date, datetime, timedelta
 
-import pytest
 from openpyxl import load_workbook
 
 from baiye.clock import local_date, utcnow
 from tests.factories import Factory
-
 from tests.reports.helpers import log_redemption, make_member
-
-@pytest.fixture
-def context(browser):
-    """A phone that accepts downloads (the shared fixture's settings plus accept_downloads)."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True, locale="zh-CN",
-                              is_mobile=True, has_touch=True)
-    yield ctx
-    ctx.close()
 
 
 def seed(app):

@@ -20,15 +20,6 @@ def config(config):
     return config | {"EVIDENCE_PACK_THREAD": True}
 
 
-@pytest.fixture
-def context(browser):
-    """A phone that accepts downloads (the shared fixture's settings plus accept_downloads)."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True, locale="zh-CN",
-                              timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True, device_scale_factor=2)
-    yield ctx
-    ctx.close()
-
-
 def seed(app):
     with app.test_request_context():
         make = Factory()
