@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from tests.factories import Factory
 from werkzeug.serving import make_server
 
 
@@ -96,3 +98,12 @@ def page(context):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+def sign_in(page, base, username, then):
+    """Sign in through the page as `username` (the factories' password) and land on the path `then`."""
+    page.goto(f"{base}/login?next={then}")
+    page.fill("#username", username)
+    page.fill("#password", Factory.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{then}")

@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 from baiye.clock import local_date, utcnow
 from tests.factories import Factory
 from tests.reports.helpers import log_redemption, make_member
+from tests.browser.conftest import sign_in
 
 
 def seed(app):
@@ -25,11 +26,7 @@ def seed(app):
 def test_filter_by_street_and_download_xlsx(live_server, page, tmp_path):
     url, app = live_server, live_server.app
     seed(app)
-    page.goto(f"{url}/login?next=/admin/stats")
-    page.fill("#username", "coord")
-    page.fill("#password", Factory.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/admin/stats")
+    sign_in(page, url, "coord", "/admin/stats")
     assert page.locator("h1").inner_text() == "统计与考评"
     assert page.locator(".figure .value").first.inner_text() == "3"
 

@@ -10,6 +10,7 @@ import pytest
 from baiye.clock import local_date, utcnow
 from tests.factories import Factory
 from tests.reports.helpers import log_redemption, make_member
+from tests.browser.conftest import sign_in
 
 # Where the screenshots are kept for a look (SCREENSHOTS=dir), else the test's own temporary folder.
 SHOTS = os.environ.get("SCREENSHOTS")
@@ -38,11 +39,7 @@ def test_coordinator_builds_and_downloads_the_evidence_pack(live_server, page, t
     url, app = live_server, live_server.app
     shots = Path(SHOTS) if SHOTS else tmp_path
     seed(app)
-    page.goto(f"{url}/login?next=/admin/stats")
-    page.fill("#username", "coord")
-    page.fill("#password", Factory.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/admin/stats")
+    sign_in(page, url, "coord", "/admin/stats")
     button = page.locator("#evidence-pack")
     assert button.inner_text() == "生成证据包" and button.is_visible()
     box = button.bounding_box()

@@ -3,15 +3,8 @@ from openpyxl import load_workbook
 
 from baiye.extensions import db
 from tests.factories import Factory, id_number_for
+from tests.browser.conftest import sign_in
 from verification.members.models import Member
-
-
-def sign_in(page, url):
-    page.goto(f"{url}/login?next=/admin/members/import")
-    page.fill("#username", "coord")
-    page.fill("#password", Factory.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/admin/members/import")
 
 
 def test_template_round_trip(live_server, browser, tmp_path):
@@ -22,7 +15,7 @@ def test_template_round_trip(live_server, browser, tmp_path):
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
-        sign_in(page, url)
+        sign_in(page, url, "coord", "/admin/members/import")
         with page.expect_download() as info:
             page.click('a[data-template="xlsx"]')
         template = tmp_path / info.value.suggested_filename

@@ -1,6 +1,7 @@
 """An owner types 立减 ¥120 with 最低消费 ¥100 (meaning ¥20) on a phone: warned as they type, refused on saving."""
 from shops.models import Offer
 from tests.factories import Factory
+from tests.browser.conftest import sign_in
 
 
 def test_amount_off_against_the_minimum_spend(live_server, page, tmp_path):
@@ -8,11 +9,7 @@ def test_amount_off_against_the_minimum_spend(live_server, page, tmp_path):
     with app.test_request_context():
         shop = Factory().shop(name="老兵面馆")
         owner = shop.owner.username
-    page.goto(f"{url}/login?next=/shop/offers/new")
-    page.fill("#username", owner)
-    page.fill("#password", Factory.password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/shop/offers/new")
+    sign_in(page, url, owner, "/shop/offers/new")
 
     page.get_by_label("优惠名称").fill("满100减20")
     page.get_by_text("立减", exact=True).click()
