@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from tests.factories import Factory
-from werkzeug.serving import make_server
 
 
 CHROMIUM = "/usr/bin/chromium"
