@@ -350,23 +350,27 @@ def pack_part(start, end, cp):
     `cp` itself, the public keys, and the figures the statistics report for the period (totals.json), which
     verify_pack compares with its recount of the entries. `totals` is that recount: a builder compares it with
     the stated figures (a redemption or void committed after `cp` makes them differ: sign a new checkpoint)."""
-    from tools.verify_pack import read_entries, recount
+    from tools.verify_pack import recount
 
     stated = stated_figures(start, end)
 
-    rows = db.session.execute(select(LedgerEntry.seq, LedgerEntry.body)
-                              .where(LedgerEntry.day >= start, LedgerEntry.day <= end, LedgerEntry.seq < cp.size)
-                              .order_by(LedgerEntry.seq)).all()
-    entries = "".join(body + "\n" for _seq, body in rows).encode()
+    seqs, bodies = [], []
+    for seq, body in db.session.execute(
+            select(LedgerEntry.seq, LedgerEntry.body)
+            .where(LedgerEntry.day >= start, LedgerEntry.day <= end, LedgerEntry.seq < cp.size)
+            .order_by(LedgerEntry.seq).execution_options(yield_per=BATCH)):
+        seqs.append(seq)
+        bodies.append(body)
     tree = Tree(_leaf_hashes(cp.size))
     proof = {"tree_size": cp.size, "root": b64(cp.root),
-             "hashes": [[lo, hi, b64(h)] for lo, hi, h in tree.batch_proof([seq for seq, _body in rows])]}
-    _hashes, parsed = read_entries(entries)
-    files = {"ledger/entries.jsonl": entries, "ledger/checkpoint.txt": cp.note.encode(),
+             "hashes": [[lo, hi, b64(h)] for lo, hi, h in tree.batch_proof(seqs)]}
+    files = {"ledger/entries.jsonl": "".join(body + "\n" for body in bodies).encode(),
+             "ledger/checkpoint.txt": cp.note.encode(),
              "ledger/proof.json": json.dumps(proof, indent=1).encode(),
              "ledger/jwks.json": json.dumps(tokens.jwks(), indent=1).encode(),
              "ledger/totals.json": json.dumps(stated, ensure_ascii=False, indent=1, sort_keys=True).encode()}
-    return PackPart(files=files, totals=recount(parsed), entries=len(rows), stated=stated)
+    totals = recount(json.loads(body) for body in bodies)
+    return PackPart(files=files, totals=totals, entries=len(seqs), stated=stated)
 
 
 def appender_interval():

@@ -134,8 +134,8 @@ def jwks_keys(document):
 # --- the pack --------------------------------------------------------------------------------
 
 def read_entries(data):
-    """The entries' leaf hashes by index, and the events, from entries.jsonl's bytes."""
-    hashes, events = {}, []
+    """The entries' leaf hashes by index, and their lines, from entries.jsonl's bytes."""
+    hashes, lines = {}, []
     for number, line in enumerate(data.split(b"\n"), 1):
         if not line:
             continue
@@ -147,27 +147,32 @@ def read_entries(data):
         if not isinstance(index, int) or index < 0 or index in hashes:
             raise PackError(f"entries.jsonl line {number}: entry number {index!r} is invalid or repeated")
         hashes[index] = leaf_hash(line)
-        events.append(event)
-    return hashes, events
+        lines.append(line)
+    return hashes, lines
 
 
 def recount(events):
-    """The figures of the entries: redemptions not voided, people, bill and discount, in all and by category
-    and by shop (the shape of totals.json)."""
-    voided = {e["redemption"] for e in events if e["event"] == "voided"}
-    kept = [e for e in events if e["event"] == "redeemed" and e["redemption"] not in voided]
+    """The figures of the entries (an iterable of parsed events, read once): redemptions not voided, people,
+    bill and discount, in all and by category and by shop (the shape of totals.json)."""
+    redeemed, voided = {}, set()
+    for e in events:
+        if e["event"] == "voided":
+            voided.add(e["redemption"])
+        elif e["event"] == "redeemed":
+            redeemed[e["redemption"]] = (str(e["category"]), str(e["shop"]), e["member"], e["bill"], e["discount"])
+    kept = [row for redemption, row in redeemed.items() if redemption not in voided]
 
     def figures(rows):
-        return {"redemptions": len(rows), "people": len({e["member"] for e in rows}),
-                "bill": sum(e["bill"] for e in rows), "discount": sum(e["discount"] for e in rows)}
+        return {"redemptions": len(rows), "people": len({row[2] for row in rows}),
+                "bill": sum(row[3] for row in rows), "discount": sum(row[4] for row in rows)}
 
-    def by(key):
+    def by(column):
         groups = {}
-        for e in kept:
-            groups.setdefault(str(e[key]), []).append(e)
+        for row in kept:
+            groups.setdefault(row[column], []).append(row)
         return {name: figures(rows) for name, rows in sorted(groups.items())}
 
-    return {**figures(kept), "by_category": by("category"), "by_shop": by("shop")}
+    return {**figures(kept), "by_category": by(0), "by_shop": by(1)}
 
 
 def compare(stated, counted, where="in all"):
@@ -209,7 +214,7 @@ def verify(path, jwks=None):
         keys = jwks_keys(jwks if jwks is not None else part("jwks.json"))
         kid = check_signature(note, keys)
         _body, origin, size, root, _sigs = parse_checkpoint(note)
-        known, events = read_entries(part("entries.jsonl"))
+        known, lines = read_entries(part("entries.jsonl"))
         proof = json.loads(part("proof.json"))
         totals = json.loads(part("totals.json"))
     if proof.get("tree_size") != size:
@@ -224,12 +229,12 @@ def verify(path, jwks=None):
     if rebuilt != root:
         raise PackError("the entries do not match the signed checkpoint: an entry was changed, removed, added "
                         "or moved (the root hash rebuilt from them differs from the signed one)")
-    problems = compare(totals, recount(events))
+    counted = recount(json.loads(line) for line in lines)
+    problems = compare(totals, counted)
     if problems:
         raise PackError("the figures differ from a recount of the entries:\n  " + "\n  ".join(problems))
-    counted = recount(events)
     return (f"log {origin}: {size} entries, root {base64.b64encode(root).decode()}, signed by key {kid}\n"
-            f"{len(events)} entries of the period match it; {counted['redemptions']} redemptions, "
+            f"{len(lines)} entries of the period match it; {counted['redemptions']} redemptions, "
             f"{counted['people']} people, discount {counted['discount'] / 100:.2f} yuan agree with the recount")
 
 
