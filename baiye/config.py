@@ -62,6 +62,8 @@ LEDGER_CHECKPOINT_HOURS = 24  # the appender signs a checkpoint when the latest 
 # The evidence pack is built in a thread of the worker that was asked (so the request returns at once; tests turn it
 # off and build the queued pack themselves), and kept this long once built.
 EVIDENCE_PACK_THREAD = True
+# Evidence packs building at once, across every app server (each takes a few hundred MB and a core for seconds).
+EVIDENCE_PACK_BUILDS = 1
 EVIDENCE_PACK_TTL = timedelta(hours=24)
 
 # The programme's lists. Keys are stable (stored); labels are shown.

@@ -3,6 +3,7 @@
 Everything in it is in Chinese, whatever the language of whoever asked: it is handed to the inspectors.
 """
 import base64
+import hashlib
 import re
 import zipfile
 from collections import Counter
@@ -31,6 +32,7 @@ PHOTOS = "照片"
 VERIFY = "verify_pack.py"
 INSTRUCTIONS = "验证说明.txt"
 INDEX = "索引.txt"
+MANIFEST = "ledger/manifest.txt"  # signed, last: every other file's SHA-256
 LEDGER_FILES = ("ledger/entries.jsonl", "ledger/checkpoint.txt", "ledger/proof.json", "ledger/jwks.json",
                 "ledger/totals.json")
 # The steps of a build, in order, with the share of the work done when each starts (percent): a year of 200 shops
@@ -88,16 +90,19 @@ def build(first_day, last_day, now, origin, target, progress=None):
             differences=differences(content["summary"], part.totals), has_verifier=VERIFIER.is_file(),
             photo_folder=PHOTOS)
         pack.add(INSTRUCTIONS, text_file(render_template("evidence/instructions.txt", **context)))
-        pack.add(INDEX, text_file(render_template("evidence/index.txt", **context, names=pack.names + [INDEX])))
+        pack.add(INDEX, text_file(render_template("evidence/index.txt", **context,
+                                                  names=pack.names + [INDEX, MANIFEST])))
+        pack.add(MANIFEST, ledger.manifest(first_day, last_day, checkpoint, part, pack.digests, now))
     return Built(checkpoint=checkpoint, ledger_totals=part.totals, summary=content["summary"], photos=len(listed),
                  pdf_missing=pdf_missing, names=pack.names)
 
 
 class Writer:
-    """Files into the ZIP, each stamped with the build's local time; JPEGs stored as they are (they do not shrink)."""
+    """Files into the ZIP, each stamped with the build's local time; JPEGs stored as they are (they do not shrink).
+    Each file's SHA-256 is kept for the manifest."""
 
     def __init__(self, archive, now):
-        self.archive, self.names = archive, []
+        self.archive, self.names, self.digests = archive, [], {}
         self.stamp = to_local(now).timetuple()[:6]
 
     def add(self, name, data):
@@ -106,6 +111,7 @@ class Writer:
         info.external_attr = 0o644 << 16  # a plain readable file when unpacked
         self.archive.writestr(info, data)
         self.names.append(name)
+        self.digests[name] = hashlib.sha256(data).hexdigest()
 
 
 def add_report(pack, content):

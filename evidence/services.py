@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from baiye import audit
 from baiye.clock import local_date, utcnow
@@ -57,11 +57,22 @@ def request_pack(actor, first_day, last_day, now, origin, fresh=False):
     job = None if fresh else current_pack(first_day, last_day, now)
     new = job is None
     if new:
+        refuse_when_busy(now)
         job = EvidencePack(first_day=first_day, last_day=last_day, status="queued", progress=0, origin=origin,
                            requested_by_id=actor.id, requested_at=now, updated_at=now)
         db.session.add(job)
     db.session.commit()
     return job, new
+
+
+def refuse_when_busy(now):
+    """429 while EVIDENCE_PACK_BUILDS packs are building (queued, or building and still moving), on any server."""
+    limit = current_app.config["EVIDENCE_PACK_BUILDS"]
+    building = db.session.scalar(select(func.count()).select_from(EvidencePack).where(
+        EvidencePack.status.in_(("queued", "building")), EvidencePack.updated_at >= now - STALE_AFTER))
+    if building >= limit:
+        raise DomainError("pack_busy", _("正在生成另一个证据包（同时最多 %(n)d 个），请等它完成后再试。", n=limit), 429,
+                          retry_after=30)
 
 
 def current_pack(first_day, last_day, now):

@@ -8,7 +8,7 @@
     — baiye-qiandian/ledger qQn6CkV0…(base64 of the 4-byte key hash and the 64-byte signature)
 
 The first three lines are the checkpoint proper (origin, tree size, root hash); `time` is an extension line
-saying when it was signed. The signature covers every line above the blank one. The key is the service's
+saying when it was signed. An evidence pack's manifest is a signed note too (sign_manifest). The signature covers every line above the blank one. The key is the service's
 current Ed25519 signing key (verification.tokens, published at /.well-known/jwks.json with its kid). A note
 never reads as a signed QR code: its first line holds a "/", which a code's key id cannot.
 """
@@ -19,21 +19,35 @@ from flask import current_app
 from tools.verify_pack import PackError, check_signature, note_key_hash, parse_checkpoint
 from verification import tokens
 
-__all__ = ["sign", "origin", "signature_of", "verify", "PackError", "parse_checkpoint"]
+__all__ = ["sign", "sign_manifest", "origin", "signature_of", "verify", "PackError", "parse_checkpoint"]
 
 
 def origin():
     return current_app.config["LEDGER_ORIGIN"]
 
 
-def sign(size, root, signed_at):
-    """(kid, note text) of a checkpoint signed now with the service's signing key."""
+def sign_note(lines):
+    """(kid, note text): `lines` (the first is the origin, the key's name) signed with the service's signing key."""
     keys = tokens.signing_keys()
     key = keys.private[keys.signing_kid]
-    name = origin()
-    body = f"{name}\n{size}\n{base64.b64encode(root).decode()}\ntime {signed_at:%Y-%m-%dT%H:%M:%SZ}\n"
-    blob = note_key_hash(name, tokens.public_raw(key)) + key.sign(body.encode())
-    return keys.signing_kid, f"{body}\n\u2014 {name} {base64.b64encode(blob).decode()}\n"
+    body = "".join(line + "\n" for line in lines)
+    blob = note_key_hash(lines[0], tokens.public_raw(key)) + key.sign(body.encode())
+    return keys.signing_kid, f"{body}\n\u2014 {lines[0]} {base64.b64encode(blob).decode()}\n"
+
+
+def sign(size, root, signed_at):
+    """(kid, note text) of a checkpoint signed now with the service's signing key."""
+    return sign_note([origin(), str(size), base64.b64encode(root).decode(), f"time {signed_at:%Y-%m-%dT%H:%M:%SZ}"])
+
+
+def sign_manifest(first_day, last_day, checkpoint, entries, digests, built_at):
+    """The signed manifest of an evidence pack (tools/verify_pack.parse_manifest): its period, checkpoint, number
+    of ledger entries and the SHA-256 of every other file, {name: hex digest}. Its second line is not a number,
+    so it never reads as a checkpoint, nor a checkpoint as a manifest."""
+    return sign_note([origin(), "evidence-pack 1", f"period {first_day.isoformat()} {last_day.isoformat()}",
+                      f"checkpoint {checkpoint.size} {base64.b64encode(checkpoint.root).decode()}",
+                      f"entries {entries}", f"built {built_at:%Y-%m-%dT%H:%M:%SZ}",
+                      *(f"file {digest} {name}" for name, digest in sorted(digests.items()))])[1]
 
 
 def signature_of(note):

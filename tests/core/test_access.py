@@ -28,7 +28,7 @@ OPEN = {
     "scan.scan", "scan.today", "scan.history", "scan.export", "scan.result", "scan.decode_frame",
     "scan.open_code", "scan.photo",
     "redemption_api.verify", "redemption_api.redeem", "redemption_api.index",
-    "reports.public", "reports_api.public", "jwks.jwks", "core.document", "ledger.checkpoints", "ledger_pages.checkpoints",
+    "reports.public", "reports_api.public", "jwks.jwks", "core.document", "ledger.checkpoints", "ledger_pages.checkpoints", "ledger_pages.verifier",
 }
 REFUSED = {401, 403, 404}
 

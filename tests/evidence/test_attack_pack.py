@@ -58,6 +58,7 @@ def test_a_pack_whose_figures_workbook_was_changed_fails_verification(app, netwo
     forged = _rewritten(genuine, "统计数据.xlsx", inflate)
     status, output = verify(forged)
     assert status == 1, f"every figure of 统计数据.xlsx multiplied by ten, and the pack still verifies:\n{output}"
+    assert "统计数据.xlsx: changed since the service built the pack" in output
 
 
 def test_a_pack_whose_report_was_replaced_fails_verification(app, network, now, tmp_path):
@@ -67,6 +68,7 @@ def test_a_pack_whose_report_was_replaced_fails_verification(app, network, now, 
     forged = _rewritten(genuine, report, lambda data: b"<p>\xe6\xa0\xb8\xe9\x94\x80 999999 \xe7\xac\x94</p>")
     status, output = verify(forged)
     assert status == 1, f"the report replaced by anything, and the pack still verifies:\n{output}"
+    assert f"{report}: changed since the service built the pack" in output
 
 
 def test_a_coordinator_cannot_queue_builds_without_bound(coordinator_api, network, now):
@@ -82,3 +84,5 @@ def test_a_coordinator_cannot_queue_builds_without_bound(coordinator_api, networ
                                   .where(EvidencePack.status.in_(("queued", "building"))))
     assert in_flight <= 2, f"{in_flight} builds queued at once by one coordinator (answers {answers})"
     assert 429 in answers or 503 in answers
+    refused = coordinator_api.get("/evidence-pack", query_string={"from": "2026-02-01", "to": "2026-02-02"})
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "pack_busy"

@@ -21,7 +21,7 @@ from ledger import services
 from tools import verify_pack
 from verification import tokens
 
-from .test_verify_pack import MARCH, TOOL, check, pack, write  # noqa: F401 - the fixture
+from .test_verify_pack import MARCH, TOOL, check, pack, signed, write  # noqa: F401 - the fixture
 
 __all__ = ["pack"]
 
@@ -82,6 +82,7 @@ def test_a_pack_with_a_void_taken_out_and_the_totals_restated_fails(pack, publis
     forged = keep_only(pack, lambda event: event["event"] != "voided")
     status, output = check(forged, "--jwks", str(published))
     assert status == 1, f"a void taken out of the pack went unnoticed, with the service's own keys:\n{output}"
+    assert "ledger/entries.jsonl: changed since the service built the pack" in output
 
 
 def test_a_pack_with_a_redemption_taken_out_and_the_totals_restated_fails(pack, published):
@@ -90,6 +91,7 @@ def test_a_pack_with_a_redemption_taken_out_and_the_totals_restated_fails(pack, 
     forged = keep_only(pack, lambda event: event["redemption"] != dropped)
     status, output = check(forged, "--jwks", str(published))
     assert status == 1, f"a redemption taken out of the pack went unnoticed:\n{output}"
+    assert "ledger/entries.jsonl: changed since the service built the pack" in output
 
 
 def test_entries_outside_the_stated_period_fail(ledger_till, app, tmp_path, published):
@@ -104,9 +106,11 @@ def test_entries_outside_the_stated_period_fail(ledger_till, app, tmp_path, publ
     totals["from"] = totals["to"] = "2026-03-02"
     files = dict(part.files, **{"ledger/totals.json": json.dumps(totals).encode()})
     path = tmp_path / "relabelled.zip"
-    write(path, files)
+    with app.app_context():  # even a manifest the service signed for 2 March (a fault of the builder) is caught
+        write(path, signed(files, cp))
     status, output = check(path, "--jwks", str(published))
     assert status == 1, f"entries of 1 and 3 March passed as 2 March's figures:\n{output}"
+    assert "is of a day outside the pack's period 2026-03-02..2026-03-02" in output
 
 
 def test_a_pack_signed_by_a_key_it_carries_itself_is_not_reported_plainly_as_genuine(pack):

@@ -107,3 +107,14 @@ def test_the_ledger_page_shows_the_latest_checkpoint_to_anyone(ledger_till, clie
     document = client.get("/docs/ledger.md")
     assert document.status_code == 200 and document.mimetype == "text/markdown"
     assert "RFC 6962" in document.get_data(as_text=True)
+
+
+def test_the_verifier_is_published_with_its_hash(client):
+    from ledger.views import VERIFIER
+
+    answer = client.get("/ledger/verify_pack.py")
+    assert answer.status_code == 200 and answer.data == VERIFIER.read_bytes()
+    assert "attachment" in answer.headers["Content-Disposition"]
+    import hashlib
+
+    assert hashlib.sha256(answer.data).hexdigest() in client.get("/ledger").get_data(as_text=True)
