@@ -4,6 +4,7 @@ from datetime import date, datetime
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from evidence import pdf
 from reports import photos
 from tests.reports.conftest import Network
 
@@ -17,6 +18,14 @@ def request_context(app):
     """Labels are translated per request; service tests run inside one too."""
     with app.test_request_context():
         yield
+
+
+@pytest.fixture(autouse=True)
+def report_as_html(request, monkeypatch):
+    """The pack's report as HTML (the path of a server with no PDF renderer), but in the tests marked `pdf`:
+    rendering the PDF takes most of a pack's second, and only those tests look at the PDF."""
+    if not request.node.get_closest_marker("pdf"):
+        monkeypatch.setattr(pdf, "missing", lambda: "服务器未安装 WeasyPrint（测试取 HTML 报告）。")
 
 
 @pytest.fixture

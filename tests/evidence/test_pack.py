@@ -116,6 +116,7 @@ def test_the_instructions_are_for_someone_who_does_not_program(network, now):
         assert needed in steps, needed
 
 
+@pytest.mark.pdf
 @pytest.mark.skipif(pdf.missing() is not None, reason=f"no PDF on this machine: {pdf.missing()}")
 def test_the_report_is_an_a4_pdf(network, now):
     archive, built = build(now)

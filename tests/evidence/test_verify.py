@@ -85,6 +85,7 @@ def test_the_report_page_has_no_qr_before_the_first_checkpoint(client, make, now
     assert "拥军优待工作报告" in report and "数据核验" not in report
 
 
+@pytest.mark.pdf
 @pytest.mark.skipif(pdf.missing() is not None or shutil.which("pdftoppm") is None,
                     reason="needs a PDF (WeasyPrint and a Chinese font) and pdftoppm (apt-get install poppler-utils)")
 def test_the_printed_reports_qr_reads_as_the_checkpoint(network, now, tmp_path):
