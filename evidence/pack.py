@@ -19,11 +19,11 @@ from reports import inspection
 from reports import photos as shop_photos
 from reports import services as report_services
 from reports.stats import Filters
+from tools import VERIFY_PACK
 
 from . import ledger, pdf
 
-ROOT = Path(__file__).resolve().parent.parent
-VERIFIER = ROOT / "tools" / "verify_pack.py"  # copied byte for byte
+VERIFIER = VERIFY_PACK  # copied byte for byte
 
 REPORT_PDF = "考评报告.pdf"
 REPORT_HTML = "考评报告.html"

@@ -79,7 +79,8 @@ def pack_command(first_day, last_day, out):
         built = services.write_pack(args["first_day"], args["last_day"], utcnow(), public_origin(), out,
                                     echo=lambda step: click.echo(f"evidence-pack: {step} ...", err=True))
     except ValidationError as err:
-        raise click.ClickException("; ".join(f"--{k}: {' '.join(v)}" for k, v in localise(err.messages).items()))
+        raise click.ClickException(
+            "; ".join(f"--{k}: {' '.join(v)}" for k, v in localise(err.messages).items())) from None
     except DomainError as err:
         db.session.rollback()
         raise click.ClickException(domain_error_message(err)) from None

@@ -19,11 +19,16 @@ from flask import current_app
 from tools.verify_pack import PackError, check_signature, note_key_hash, parse_checkpoint
 from verification import tokens
 
-__all__ = ["sign", "sign_manifest", "origin", "signature_of", "verify", "PackError", "parse_checkpoint"]
+__all__ = ["b64", "sign", "sign_manifest", "origin", "signature_of", "verify", "PackError", "parse_checkpoint"]
 
 
 def origin():
     return current_app.config["LEDGER_ORIGIN"]
+
+
+def b64(raw):
+    """Standard base64, as checkpoints write a root hash and signed notes a signature."""
+    return base64.b64encode(raw).decode()
 
 
 def sign_note(lines):
@@ -32,12 +37,12 @@ def sign_note(lines):
     key = keys.private[keys.signing_kid]
     body = "".join(line + "\n" for line in lines)
     blob = note_key_hash(lines[0], tokens.public_raw(key)) + key.sign(body.encode())
-    return keys.signing_kid, f"{body}\n\u2014 {lines[0]} {base64.b64encode(blob).decode()}\n"
+    return keys.signing_kid, f"{body}\n\u2014 {lines[0]} {b64(blob)}\n"
 
 
 def sign(size, root, signed_at):
     """(kid, note text) of a checkpoint signed now with the service's signing key."""
-    return sign_note([origin(), str(size), base64.b64encode(root).decode(), f"time {signed_at:%Y-%m-%dT%H:%M:%SZ}"])
+    return sign_note([origin(), str(size), b64(root), f"time {signed_at:%Y-%m-%dT%H:%M:%SZ}"])
 
 
 def sign_manifest(first_day, last_day, checkpoint, entries, digests, built_at):
@@ -45,7 +50,7 @@ def sign_manifest(first_day, last_day, checkpoint, entries, digests, built_at):
     of ledger entries and the SHA-256 of every other file, {name: hex digest}. Its second line is not a number,
     so it never reads as a checkpoint, nor a checkpoint as a manifest."""
     return sign_note([origin(), "evidence-pack 1", f"period {first_day.isoformat()} {last_day.isoformat()}",
-                      f"checkpoint {checkpoint.size} {base64.b64encode(checkpoint.root).decode()}",
+                      f"checkpoint {checkpoint.size} {b64(checkpoint.root)}",
                       f"entries {entries}", f"built {built_at:%Y-%m-%dT%H:%M:%SZ}",
                       *(f"file {digest} {name}" for name, digest in sorted(digests.items()))])[1]
 

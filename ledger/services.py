@@ -11,7 +11,6 @@ after its redemption) a batch per transaction, so the till's writers are held on
 The minute's run looks at the last two days; a checkpoint first appends everything pending, whenever it
 happened. Nothing is appended or signed onto a log whose entries no longer add up to its head.
 """
-import base64
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +27,7 @@ from verification import tokens
 from verification.till.models import Redemption
 
 from . import events, notes
+from .notes import b64
 from .merkle import EMPTY_ROOT, Tree, leaf_hash
 from .models import LedgerCheckpoint, LedgerEntry, LedgerHead
 
@@ -40,10 +40,6 @@ class LedgerBroken(Exception):
 BATCH = 5000
 RECENT = timedelta(days=2)  # how far back the minute's run looks for events not yet appended
 _ROW = tuple(getattr(Redemption, name) for name in events.COLUMNS)
-
-
-def b64(raw):
-    return base64.b64encode(raw).decode()
 
 
 # --- appending ---------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """The ledger's public page: the latest signed checkpoints, in words, and how to check them."""
 import hashlib
-from pathlib import Path
+from functools import lru_cache
 
 from flask import Blueprint, render_template, send_file
 
-from . import services
+from tools import VERIFY_PACK as VERIFIER
 
-VERIFIER = Path(__file__).resolve().parent.parent / "tools" / "verify_pack.py"
+from . import services
 
 bp = Blueprint("ledger_pages", __name__)
 # A root hash in base64, as checkpoints (their notes, the API, this page) write it, wherever a page shows one.
@@ -18,7 +18,13 @@ def checkpoints():
     """Anyone: the log's size and root as signed, so people can keep them and hold the programme to them."""
     recent = [services.checkpoint_view(cp) for cp in services.checkpoints(limit=10)]
     return render_template("ledger/checkpoints.html", recent=recent,
-                           verifier_sha256=hashlib.sha256(VERIFIER.read_bytes()).hexdigest())
+                           verifier_sha256=verifier_sha256())
+
+
+@lru_cache(maxsize=1)
+def verifier_sha256():
+    """The verifier's SHA-256, read once: the file does not change while the app runs."""
+    return hashlib.sha256(VERIFIER.read_bytes()).hexdigest()
 
 
 @bp.get("/ledger/verify_pack.py")
