@@ -91,8 +91,10 @@ def resolve_code(code, now):
         if not card_no_valid(digits):
             raise refuse("invalid", "check_digit")
         credential = _credential_where(_BY_CARD_NO, digits, "card_number")
-    elif digits.isdigit() and 8 <= len(digits) <= 16:
-        raise refuse("invalid", "check_digit")  # a number of the wrong length: a typo, not a forgery
+    elif digits.isdigit() and len(digits) <= 16:
+        # A number of the wrong length (the last four from a member's page, a digit left out): a typo, not a
+        # forgery. Longer runs of digits are left to `invalid`: they are another system's code (a payment code).
+        raise refuse("invalid", "check_digit")
     else:
         parsed = parse_token(text)
         credential = _credential_where(_BY_PUBLIC_ID, parsed.public_id, parsed.form)
