@@ -472,7 +472,7 @@ def claimed_form(code):
     if PHONE_DIGITS_RE.match(digits):
         return "phone_digits"
     if digits.isdigit():
-        return "card_number" if 8 <= len(digits) <= 16 else None
+        return "card_number" if len(digits) <= 16 else None
     match = TOKEN_RE.match(text)
     if not match:
         return None

@@ -26,3 +26,8 @@ def test_openapi_uses_the_marshmallow_schemas(client):
 def test_api_docs_page(client):
     page = client.get("/api/docs").get_data(as_text=True)
     assert "/api/v1/shops/{shop_id}/approve" in page
+    # The signed codes' format is linked from the API page (issue 16), with the keys it is checked against.
+    assert 'href="/docs/tokens.md"' in page and 'href="/.well-known/jwks.json"' in page
+    document = client.get("/docs/tokens.md")
+    assert document.status_code == 200 and document.mimetype == "text/markdown"
+    assert "Ed25519PublicKey.from_public_bytes" in document.get_data(as_text=True)

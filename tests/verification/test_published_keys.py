@@ -45,6 +45,7 @@ def test_published_keys_and_the_documented_recipe_verify_real_codes(api, make, c
     jwks = response.get_json()
     assert jwks["keys"] and all(set(k) >= {"kty", "crv", "kid", "x", "use"} for k in jwks["keys"])
     assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and k["use"] == "sig" for k in jwks["keys"])
+    assert not any("d" in k for k in jwks["keys"])  # public keys only: a private key (RFC 8037 "d") never leaves
     check = documented_check()
 
     expires_on = date.today() + timedelta(days=3 * 365)  # by the test's clock (which CI moves)

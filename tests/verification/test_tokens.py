@@ -66,6 +66,12 @@ def test_card_number_typo_is_invalid_and_unknown_number_is_unknown(make):
     assert caught.value.extra["detail"] == "check_digit" and "卡号有误，请核对后重输" in caught.value.message
     assert "伪造" not in caught.value.message
     assert reason_of(number[:-1]) == "invalid"  # a digit left out: a typo too
+    for short in (number[:-1], number[-4:], "1"):  # the last four, as a member's page shows them: a typo as well
+        with pytest.raises(DomainError) as caught:
+            resolve_code(short, utcnow())
+        assert caught.value.extra == {"reason": "invalid", "detail": "check_digit"}, short
+        assert "卡号有误" in caught.value.message and "伪造" not in caught.value.message
+        assert tokens.claimed_form(short) == "card_number"
     body = "12345678901"
     candidate = body + tokens.luhn_digit(body)
     assert candidate != number

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import ngettext
-from limits import parse_many
+from limits import RateLimitItemPerSecond, parse_many
 from sqlalchemy import bindparam, select
 
 from baiye.errors import DomainError
@@ -19,7 +19,8 @@ from baiye.extensions import limiter
 
 from ..members.models import Credential, Member
 from ..tokens import (CARD_RE, KIND_PHONE, PHONE_DIGITS_RE, SEPARATORS_RE, card_no_valid, credential_state,
-                      digits_code, digits_key, extract, grace_steps, parse_token, refuse, split_digits, step_at)
+                      digits_code, digits_key, extract, grace_steps, parse_token, refuse, split_digits, step_at,
+                      step_seconds)
 from .sql import Prepared, till_cursor
 
 
@@ -91,8 +92,10 @@ def resolve_code(code, now):
         if not card_no_valid(digits):
             raise refuse("invalid", "check_digit")
         credential = _credential_where(_BY_CARD_NO, digits, "card_number")
-    elif digits.isdigit() and 8 <= len(digits) <= 16:
-        raise refuse("invalid", "check_digit")  # a number of the wrong length: a typo, not a forgery
+    elif digits.isdigit() and len(digits) <= 16:
+        # A number of the wrong length (the last four from a member's page, a digit left out): a typo, not a
+        # forgery. Longer runs of digits are left to `invalid`: they are another system's code (a payment code).
+        raise refuse("invalid", "check_digit")
     else:
         parsed = parse_token(text)
         credential = _credential_where(_BY_PUBLIC_ID, parsed.public_id, parsed.form)
@@ -138,8 +141,14 @@ def _slowed(slot):
     return limit, limiter.limiter.get_window_stats(limit, "typed-digits", str(slot))
 
 
-def _count_miss(slot):
-    if limiter.enabled:
+def _count_miss(slot, code, step):
+    """Count a miss against the slot, once per number and time step: the same wrong number again within the step
+    (the till's result page checking what its scan page just checked, a reload, a retyped typo) tells a guesser
+    nothing new, so a cashier's one attempt is one miss. A guess is a number not yet tried in the step."""
+    if not limiter.enabled:
+        return
+    first_try = RateLimitItemPerSecond(1, step_seconds())
+    if limiter.limiter.hit(first_try, "typed-digits-tried", str(slot), str(code), str(step)):
         limiter.limiter.hit(_typed_limit(), "typed-digits", str(slot))
 
 
@@ -166,5 +175,5 @@ def _resolve_digits(digits, now):
             credential = _view(row, "phone_digits")
             _check_state(credential, now)
             return credential
-    _count_miss(slot)
+    _count_miss(slot, code, current)
     raise refuse("unknown", "digits")

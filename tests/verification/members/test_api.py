@@ -159,6 +159,32 @@ def test_me_code_for_the_member(coord, api, app):
     assert error["reason"] == "revoked"
 
 
+def test_printing_a_card_through_the_api_makes_it_the_live_form_and_is_audited(coord, api, make):
+    created = coord.post("/members", json=body()).get_json()
+    login = api.post("/auth/activate", json={"activation_url": created["activation_url"]}).get_json()
+    member_api = type(api)(api.client, login["token"])
+    credential_id = created["credential"]["id"]
+    assert member_api.get("/me/code").status_code == 200  # the phone is the live form once activated
+    assert coord.get(f"/credentials/{credential_id}/card").get_json()["live_form"] == "phone"  # seeing is not printing
+    for caller in (member_api, api.as_(make.shop().owner)):  # a coordinator's act only
+        assert_error(caller.post(f"/credentials/{credential_id}/print"), 403, "forbidden")
+
+    printed = coord.post(f"/credentials/{credential_id}/print")
+    assert printed.status_code == 200, printed.get_json()
+    card = printed.get_json()
+    assert card["live_form"] == "card" and card["card_no"] == created["credential"]["card_no"]
+    entry = db.session.query(AuditEntry).filter_by(action="credential.print").one()
+    assert (entry.target_type, entry.target_id) == ("credential", credential_id)
+    assert entry.detail == {"member_id": created["id"], "previous_form": "phone"}
+    assert resolve_code(card["qr_url"], utcnow()).id == credential_id  # the printed card verifies ...
+    error = assert_error(member_api.get("/me/code"), 409, "credential_invalid")  # ... and the phone code stops
+    assert (error["reason"], error["detail"]) == ("revoked", "phone_not_live") and "实体卡" in error["message"]
+
+    coord.post(f"/credentials/{credential_id}/revoke", json={"reason": "遗失"})
+    assert_error(coord.post(f"/credentials/{credential_id}/print"), 409, "invalid_transition")
+    assert db.session.query(AuditEntry).filter_by(action="credential.print").count() == 1
+
+
 def test_card_json_and_images_decode_to_the_reported_url(coord, make):
     credential = make.credential()
     card = coord.get(f"/credentials/{credential.id}/card").get_json()

@@ -56,6 +56,27 @@ def test_cashier_sees_valid_and_offers_and_get_changes_nothing(client, make, til
     assert db.session.query(Redemption).count() == 0 and db.session.query(ScanLog).count() == 0
 
 
+def test_a_phone_codes_url_opens_the_verification_page(client, make, till):
+    """The phone's QR holds BASE_URL/v/<token>: a camera or WeChat opens the neutral page, which a cashier signed in
+    sees as the verdict; past its window it says the code is stale (a screenshot)."""
+    from urllib.parse import urlsplit
+
+    from verification import tokens
+
+    credential = make.credential(name="李手机", live_form="phone")
+    now = utcnow()
+    url = tokens.code_url(tokens.phone_token(credential, now))
+    assert url.startswith("https://yj.example.cn/v/")
+    path = urlsplit(url).path
+    public = text(client.get(path))
+    assert f"/login?next={path}" in public and "李*机" not in public
+    sign_in(client, till.cashier)
+    page = text(client.get(path))
+    assert "有效" in page and "李*机" in page and "全单9折" in page
+    stale = tokens.code_url(tokens.phone_token(credential, now - timedelta(minutes=2)))
+    assert "可能是截图" in text(client.get(urlsplit(stale).path))
+
+
 def test_invalid_card_shows_reason_in_chinese(client, till):
     sign_in(client, till.cashier)
     page = text(client.get("/v/880011112229"))
