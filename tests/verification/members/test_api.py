@@ -255,7 +255,8 @@ def test_search_members(coord, make):
     assert [m["id"] for m in coord.get("/members?q=建国").get_json()["items"]] == [a.id]
     assert coord.get(f"/members?q={card[:4]} {card[4:8]}").get_json()["total"] >= 1
     assert coord.get("/members?category=family").get_json()["total"] == 1
-    assert coord.get(f"/members?q={a.id_last4}").get_json()["items"][0]["id"] == a.id
+    # the other member may match the same four digits in a phone or card number, and come first
+    assert a.id in [m["id"] for m in coord.get(f"/members?q={a.id_last4}").get_json()["items"]]
     assert_error(coord.get("/members?page=0"), 422, "validation_error")
 
 
