@@ -1,5 +1,6 @@
 """Every main page at 390x844, in Chinese and English: nothing a finger taps under 44 px, no text under 14 px,
-nothing wider than the screen, no table scrolling sideways in its card, chart text at least 12 px on screen."""
+nothing wider than the screen, no table scrolling sideways in its card, no select cutting an option off, chart text at
+least 12 px on screen."""
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def problems(page):
         t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a).filter(s => s < 12)""")
     return {k: v for k, v in {"small targets": found["small"], "small text": found["tiny"], "too wide": found["wide"],
                               "tables scrolling sideways": found["scrolls"], "chart text": charts,
+                              "selects cutting an option off": found["cut"],
                               "page width": [found["scrollWidth"]] if found["scrollWidth"] > found["vw"] else []
                               }.items() if v}
 
