@@ -24,7 +24,7 @@ bp = Blueprint("audit", __name__)
 # What each recorded action is called on the page (the code stays in the log and the filter's URL).
 ACTIONS = {
     "shop.register": N_("商户注册"), "shop.update": N_("修改店铺资料"), "shop.resubmit": N_("修改后重新提交审核"),
-    "shop.approve": N_("审核通过商户"), "shop.reject": N_("驳回商户"),
+    "shop.location": N_("更正店铺位置"), "shop.approve": N_("审核通过商户"), "shop.reject": N_("驳回商户"),
     "shop.suspend": N_("暂停商户"), "offer.create": N_("新增优惠"), "offer.update": N_("修改优惠"),
     "offer.deactivate": N_("停用优惠"), "offer.activate": N_("重新启用优惠"), "staff.add": N_("添加收银员"),
     "staff.disable": N_("停用收银员"), "staff.enable": N_("恢复收银员"), "staff.password": N_("重设收银员密码"),
@@ -32,6 +32,7 @@ ACTIONS = {
     "member.import": N_("批量导入优待对象"), "member.update": N_("修改优待对象"),
     "member.purge": N_("清除到期个人信息"), "credential.issue": N_("发放优待证"),
     "credential.reissue": N_("补发优待证"), "credential.revoke": N_("作废优待证"),
+    "credential.print": N_("打印优待卡"), "credential.form": N_("改用手机出示"),
     "activation.create": N_("生成激活码"), "activation.use": N_("在手机上启用优待码"),
     "redemption.void": N_("撤销核销"), "redemption.export": N_("导出本店核销记录"), "stats.export": N_("导出统计"),
     "evidence.build": N_("生成证据包"), "evidence.download": N_("下载证据包"),
@@ -52,7 +53,8 @@ DETAILS = {
     "date_from": N_("从"), "date_to": N_("到"), "format": N_("格式"), "by": N_("分组"), "table": N_("表"),
     "days": N_("天数"), "rows": N_("行数"), "start": N_("从"), "end": N_("到"), "street": N_("街道/乡镇"),
     "industry": N_("行业"), "shop": N_("商户"), "size": N_("文件大小（字节）"), "checkpoint_size": N_("账本检查点记录数"),
-    "photos": N_("照片张数"), "report": N_("报告格式"), "out": N_("写入文件"),
+    "photos": N_("照片张数"), "report": N_("报告格式"), "out": N_("写入文件"), "before": N_("原位置"),
+    "after": N_("新位置"), "live_form": N_("出示方式"), "previous_form": N_("原出示方式"),
 }
 # The fields an update lists ("fields"), by the model's column names.
 FIELDS = {
@@ -61,11 +63,13 @@ FIELDS = {
     "kind": N_("优惠方式"), "value": N_("优惠额度"), "min_spend": N_("最低消费"), "categories": N_("适用对象"),
     "limit_per_member": N_("每人限用次数"), "limit_period": N_("限用周期"), "starts_on": N_("开始日期"),
     "ends_on": N_("结束日期"), "is_active": N_("是否启用"), "category": N_("优待对象类别"), "expires_on": N_("有效期"),
-    "station": N_("服务站"),
+    "station": N_("服务站"), "location": N_("位置"),
 }
 MONEY = {"discount", "bill"}  # fen in the log, yuan on the page
 TABLES = {"inactive": N_("无核销的商户")}  # stats.export's `table`
 FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
+LIVE_FORMS = {"card": N_("实体优待卡"), "phone": N_("手机动态码")}  # the form a member carries (Credential.live_form)
+LOCATIONS = {"before", "after"}  # shop.location's positions, {"lat", "lng"} or None (not set)
 # Details the page shows another way: the shop and member as a named link, an import's ids as a link to its list.
 LINKED = {"shop_id", "member_id", "first_id", "last_id"}
 HIDDEN = {"link_id"}  # which activation link: an internal number that tells a coordinator nothing
@@ -155,6 +159,10 @@ def detail_lines(entry, names=None):
     detail = entry.detail or {}
     lines = []
     for key, value in detail.items():
+        if key in LOCATIONS and (value is None or isinstance(value, dict)):
+            text = _("纬度 %(lat)s，经度 %(lng)s", lat=value.get("lat"), lng=value.get("lng")) if value else _("未设置")
+            lines.append((_(DETAILS[key]), text, None))
+            continue
         if value is None or value == "" or value == [] or key in LINKED or key in HIDDEN:
             continue
         if key in MONEY and isinstance(value, int):
@@ -167,6 +175,8 @@ def detail_lines(entry, names=None):
             text = _(TABLES[value])
         elif key == "format" and value in FORMATS:
             text = FORMATS[value]
+        elif key in ("live_form", "previous_form") and value in LIVE_FORMS:
+            text = _(LIVE_FORMS[value])
         elif key == "replaced_id" and value in names.credentials:
             text = _("尾号 %(last4)s", last4=names.credentials[value].card_no[-4:])
         elif key == "member_ids" and isinstance(value, list):

@@ -1,5 +1,5 @@
 // What a 390 px phone shows wrong on the page: small tap targets, small text, things wider than the screen,
-// tables that scroll sideways inside their cards (tests/browser/test_phone_layout.py).
+// tables that scroll sideways inside their cards, selects that cut off an option (tests/browser/test_phone_layout.py).
 () => {
   const vw = document.documentElement.clientWidth;
   const visible = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
@@ -33,5 +33,20 @@
   }
   const scrolls = [...document.querySelectorAll('.table-wrap, .scroll')].filter(
     e => visible(e) && e.scrollWidth > e.clientWidth + 1).map(describe);
-  return {scrollWidth: document.documentElement.scrollWidth, vw, small, tiny: [...tiny], wide: wide.slice(0, 10), scrolls};
+  // A select cuts off the text of an option longer than its box leaves room for (the arrow takes about 21 px in
+  // Chromium): every option is measured, since any one may be the chosen one ("All sub-district", cut, in English).
+  const cut = [];
+  const ruler = document.createElement('canvas').getContext('2d');
+  for (const el of document.querySelectorAll('select')) {
+    if (!visible(el)) continue;
+    const s = getComputedStyle(el);
+    ruler.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+    const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - 21;
+    for (const option of el.options) {
+      const width = ruler.measureText(option.text).width;
+      if (width > room) { cut.push(describe(el) + ` "${option.text}" ${Math.round(width)}>${Math.round(room)}`); break; }
+    }
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, vw, small, tiny: [...tiny], wide: wide.slice(0, 10), scrolls,
+          cut};
 }

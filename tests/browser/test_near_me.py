@@ -2,6 +2,8 @@
 a navigation link and a call link; an owner fills the shop's location from the phone while registering."""
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests.factories import Factory, licence_no
 
 HERE = {"latitude": 30.2741, "longitude": 120.1551}
@@ -67,7 +69,7 @@ def test_owner_fills_the_shops_location_from_the_phone_while_registering(live_se
     page.get_by_label("联系电话").fill("13912345678")
     page.get_by_label("营业执照号").fill(licence_no())
     page.get_by_role("button", name="使用我的当前位置").click()
-    assert page.get_by_text("已填入当前位置").is_visible()
+    expect(page.get_by_text("已填入当前位置")).to_be_visible()  # the phone answers after the click returns
     assert (page.get_by_label("纬度").input_value(), page.get_by_label("经度").input_value()) == ("30.274100", "120.155100")
     page.get_by_label("店主登录用户名").fill("jiaozi")
     page.get_by_label("登录密码").fill("dumpling88")

@@ -1,5 +1,6 @@
 """Every main page at 390x844, in Chinese and English: nothing a finger taps under 44 px, no text under 14 px,
-nothing wider than the screen, no table scrolling sideways in its card, chart text at least 12 px on screen."""
+nothing wider than the screen, no table scrolling sideways in its card, no select cutting an option off, chart text at
+least 12 px on screen."""
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -8,16 +9,21 @@ import pytest
 from baiye.clock import local_date, utcnow
 from baiye.extensions import db
 from ledger import services as ledger_services
-from tests.factories import Factory
+from tests.factories import Factory, id_number_for
 from tests.reports.helpers import log_redemption, make_member
+from verification.members import services as member_services
 
 MEASURE = (Path(__file__).parent / "phone_layout.js").read_text()
 PAGES = {
-    None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public", "/ledger"],
-    "owner": ["/v/{card}", "/shop", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff", "/shop/today", "/shop/history"],
+    None: ["/", "/shops", "/shops?near=30.2741,120.1551", "/shops/{shop}", "/shops/register", "/login", "/public", "/ledger",
+           "/v/{card}", "/api/docs"],
+    "owner": ["/v/{card}", "/scan", "/shop", "/shop/edit", "/shop/offers/new", "/shop/offers/{offer}/edit", "/shop/staff",
+              "/shop/today", "/shop/history", "/shop/redemptions/{redemption}", "/shops/{shop}/photos"],
     "coordinator": ["/admin/shops", "/admin/shops?status=approved", "/admin/shops/{shop}", "/admin/stats",
-                    "/admin/stats/report", "/admin/members", "/admin/members/import", "/admin/audit",
-                    "/admin/evidence-pack?from={month_ago}&to={today}"],
+                    "/admin/stats/report", "/admin/members", "/admin/members/new", "/admin/members/{member}",
+                    "/admin/members/{member}/edit", "/admin/members/import", "/admin/members/print?ids={member}",
+                    "/admin/audit", "/admin/evidence-pack?from={month_ago}&to={today}"],
+    "member": ["/me", "/me?near=30.2741,120.1551"],  # signed in by its activation link, whose page is measured too
 }
 
 
@@ -30,6 +36,9 @@ def seed(app):
                  for name, street, industry, lat, lng in (
             ("老兵面馆", "chengguan", "catering", 30.2751, 120.1551), ("惠民超市", "dongcheng", "retail", 30.2841, 120.16),
             ("康复理疗中心", "xicheng", "health", None, None))]
+        # Shops without redemptions: one approved long ago, one just now (the dashboard's two inactive tables).
+        make.shop(name="老街茶馆", street="chengguan", approved_at=utcnow() - timedelta(days=400))
+        make.shop(name="军嫂饺子馆", street="dongcheng", approved_at=utcnow())
         owner = shops[0].owner.username
         offers = [make.offer(shop, starts_on=date(2026, 1, 1)) for shop in shops]
         make.offer(shops[0], title="满100减20", kind="amount_off", value=2000, min_spend=10000, starts_on=date(2026, 1, 1))
@@ -41,11 +50,16 @@ def seed(app):
             log_redemption(shops[i], offers[i], members[n % 3], bill=5000 + 137 * n, discount=500 + 13 * n,
                            day=today - timedelta(days=n % 30))
         card = make.member(name="王建国").credentials[0].card_no  # enrolled through the service: a card the till takes
+        redemption = log_redemption(shops[0], offers[0], members[0], bill=8800, discount=880)
+        member, _credential, activation = member_services.enrol_member(dict(
+            name="李秀英", category="family", id_number=id_number_for(4242), phone="13900000001",
+            expires_on=today + timedelta(days=365), station=None), None)
         db.session.commit()
         ledger_services.checkpoint()  # two checkpoints: the ledger's page shows the latest and the one before
         ledger_services.checkpoint()
         return {"shop": shops[0].id, "offer": offers[0].id, "card": card, "today": today.isoformat(),
-                "month_ago": (today - timedelta(days=29)).isoformat()}, owner
+                "month_ago": (today - timedelta(days=29)).isoformat(), "redemption": redemption.id,
+                "member": member.id, "activation": activation}, owner
 
 
 def problems(page):
@@ -54,6 +68,7 @@ def problems(page):
         t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a).filter(s => s < 12)""")
     return {k: v for k, v in {"small targets": found["small"], "small text": found["tiny"], "too wide": found["wide"],
                               "tables scrolling sideways": found["scrolls"], "chart text": charts,
+                              "selects cutting an option off": found["cut"],
                               "page width": [found["scrollWidth"]] if found["scrollWidth"] > found["vw"] else []
                               }.items() if v}
 
@@ -68,7 +83,14 @@ def test_main_pages_fit_a_phone(live_server, browser, lang, tmp_path):
                                       has_touch=True, device_scale_factor=1)
         page = context.new_page()
         try:
-            if role:
+            if role == "member":
+                page.goto(f"{url}/activate/{ids['activation']}?lang={lang}")
+                bad = problems(page)
+                if bad:
+                    found["member /activate"] = bad
+                page.locator("form button[type=submit]").click()
+                page.wait_for_url("**/me")
+            elif role:
                 page.goto(f"{url}/login")
                 page.fill("#username", {"owner": owner, "coordinator": "coord"}[role])
                 page.fill("#password", Factory.password)

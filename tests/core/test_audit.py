@@ -108,3 +108,53 @@ def test_audit_shows_names_and_links_not_codes_and_ids(client, make):
     entries = page[page.index('class="audit-list"'):]
     assert f"<dt>替换的证</dt><dd>尾号 {credential.card_no[-4:]}</dd>" in entries and "987654321" not in entries
     assert "#" not in entries and "商户编号" not in entries and "stats.export" not in entries
+
+
+def test_location_print_and_form_entries_read_in_words(client, make):
+    from shops import services as shop_services
+    from verification.members import services as member_services
+
+    coordinator = make.coordinator()
+    shop = make.shop(name="老兵面馆", lat=30.0, lng=120.0)
+    member = make.member(name="王建国")
+    credential = member.credentials[0]
+    shop_services.set_location(shop, coordinator, {"lat": 30.2741, "lng": 120.1551})
+    shop_services.set_location(shop, coordinator, None)
+    audit.record(shop.owner, "shop.update", shop, fields=["location", "phone"])
+    credential.live_form = "phone"  # as activating a phone does (verification.members.services.activate)
+    audit.record(coordinator, "credential.form", credential, member_id=member.id, live_form="phone")
+    member_services.print_cards([credential], coordinator)  # back to the printed card
+    db.session.commit()
+    sign_in(client, coordinator)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    entries = page[page.index('class="audit-list"'):]
+    assert "<strong>更正店铺位置</strong>" in entries
+    assert "<dt>原位置</dt><dd>纬度 30.0，经度 120.0</dd>" in entries
+    assert "<dt>新位置</dt><dd>纬度 30.2741，经度 120.1551</dd>" in entries
+    assert "<dt>新位置</dt><dd>未设置</dd>" in entries  # the location removed says so
+    assert "<dd>位置、电话</dd>" in entries
+    assert "<strong>打印优待卡</strong>" in entries and "<dt>原出示方式</dt><dd>手机动态码</dd>" in entries
+    assert "<strong>改用手机出示</strong>" in entries and "<dt>出示方式</dt><dd>手机动态码</dd>" in entries
+    for code in ("shop.location", "credential.print", "credential.form", "previous_form", "live_form", "before",
+                 "after", "{&#39;lat", "'lat'", "location、"):
+        assert code not in entries, code
+    english = client.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert '<option value="shop.location" >Correct a shop&#39;s location</option>' in english
+    assert "<dt>Old location</dt><dd>Latitude 30.0, longitude 120.0</dd>" in english
+
+
+def test_every_recorded_action_has_a_name_on_the_page():
+    """An action added without a label shows its code (shop.location did): every literal action the code records
+    is named."""
+    import re
+    from pathlib import Path
+
+    from baiye.audit_views import ACTIONS
+
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for package in ("baiye", "shops", "verification", "reports", "ledger", "evidence"):
+        for source in (root / package).rglob("*.py"):
+            recorded |= set(re.findall(r'audit\.record(?:_each)?\(\s*\w+,\s*"([a-z_]+\.[a-z_]+)"', source.read_text()))
+    assert "shop.location" in recorded and "credential.print" in recorded
+    assert sorted(recorded - set(ACTIONS)) == []

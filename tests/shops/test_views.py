@@ -377,6 +377,20 @@ def test_directory_page_category_filter_shows_only_that_categorys_offers(client,
     assert "退役军人九五折" in page and "军属九折" not in page
 
 
+def test_directory_page_says_who_each_offer_is_for(client, make):
+    shop = make.shop(name="老兵面馆")
+    make.offer(shop, title="退役军人九五折", categories="veteran", value=5)
+    make.offer(shop, title="军属烈属九折", categories="family,martyr_family")
+    make.offer(shop, title="全单9折")
+    page = client.get("/shops").get_data(as_text=True)
+    assert "退役军人九五折 <span class=\"offer-for muted\">· 适用：退役军人</span>" in page
+    assert "军属烈属九折 <span class=\"offer-for muted\">· 适用：军属、烈士遗属</span>" in page
+    assert "全单9折 <span class=\"offer-for muted\">· 适用：全部优待对象</span>" in page
+    english = client.get("/shops?category=veteran&lang=en").get_data(as_text=True)
+    assert "· For: Veteran</span>" in english and "· For: all beneficiaries</span>" in english
+    assert "军属烈属九折" not in english
+
+
 def test_directory_page_near_me_lists_nearest_first_with_distance_navigation_and_call(client, make):
     make.shop(name="远店", lat=30.2841, lng=120.1551, phone="0571-88886666")
     make.shop(name="近店", lat=30.2741, lng=120.1561)

@@ -214,9 +214,10 @@ def _header(table):
                 header[index] = column
                 headings[column] = raw
         missing = [c for c in COLUMNS if c not in header.values() and c not in OPTIONAL]
-        if missing:
-            raise invalid({"file": [_("第 %(row)d 行的表头缺少列：%(cols)s。应有：%(all)s",
-                                      row=number, cols=", ".join(missing), all=", ".join(COLUMNS))]})
+        if missing:  # named as the template heads them (the English key after: a file may use either)
+            raise invalid({"file": [_("第 %(row)d 行的表头缺少：%(cols)s。表头应为：%(all)s（可下载模板对照）。", row=number,
+                                      cols=_("、").join(f"{TEMPLATE_HEADINGS[c]}（{c}）" for c in missing),
+                                      all=_("、").join(TEMPLATE_HEADINGS[c] for c in COLUMNS))]})
         return number, header, headings
     raise invalid({"file": [_("文件是空的。")]})
 

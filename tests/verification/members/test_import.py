@@ -123,7 +123,7 @@ def test_gbk_and_bom_csv(coord):
 def test_unreadable_files(coord):
     assert_error(upload(coord, b"", "x.csv"), 422, "validation_error")
     error = assert_error(upload(coord, b"name,phone\n\xe5\xbc\xa0,1\n"), 422, "validation_error")
-    assert "缺少列" in error["fields"]["file"][0]
+    assert "表头缺少：类别（category）" in error["fields"]["file"][0]
     assert_error(upload(coord, b"PK\x03\x04not really a zip", "x.xlsx"), 422, "validation_error")
     assert_error(upload(coord, b"%PDF-1.4", "x.pdf"), 422, "validation_error")
     assert_error(upload(coord, csv_bytes([])), 422, "validation_error")

@@ -321,6 +321,15 @@ def test_import_report_uses_the_files_headings_and_names_the_person(client, coor
     assert "张三" not in table  # 退役 is a category
 
 
+def test_import_names_a_missing_column_as_the_template_heads_it(client, coordinator):
+    content = f"姓名,身份证号,手机号,有效期至\n张三,{id_number_for(813)},13900000000,2099-01-01\n".encode()
+    response = client.post("/admin/members/import", data={"file": (io.BytesIO(content), "m.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "第 1 行的表头缺少：类别（category）。表头应为：姓名、类别、身份证号、手机号、有效期至（可下载模板对照）。" in page
+
+
 def test_import_page_offers_the_template(client, coordinator):
     page = client.get("/admin/members/import").get_data(as_text=True)
     assert "/admin/members/import/template.xlsx" in page and "/admin/members/import/template.csv" in page
