@@ -1,4 +1,6 @@
 """Demo shops and offers: a realistic district network (33 named shops, or `demo --shops N`)."""
+import math
+import random
 from datetime import timedelta
 
 from baiye import lists
@@ -51,6 +53,14 @@ KINDS = {
 }
 BRANDS = ["老兵", "红星", "八一", "拥军", "军嫂", "双拥", "惠民", "长城", "东方", "兴华", "金穗", "向阳", "和平",
           "光明", "百姓", "民生", "春风", "顺达", "安康", "家和"]
+# Where the demo district lies (a county seat's centre; fictional, as its streets are), and where each of the
+# default streets is from it (bearing in degrees, km): the town's streets (街道) round the centre, its townships
+# (镇, 乡) 6-9 km out. A street a deployment adds is placed on a ring. A shop lies within about 600 m of its
+# street's point; nine shops in ten have said where they are, the rest have not (near me lists them by street).
+CENTRE = (30.5928, 114.3055)
+PLACES = {"chengguan": (0, 0.3), "dongcheng": (90, 2.0), "xicheng": (270, 2.0), "nanhu": (180, 2.5),
+          "beiyuan": (0, 2.5), "qingshan": (225, 8.0), "hexi": (300, 6.5), "lijia": (40, 9.0)}
+KM_PER_DEGREE = 111.32
 HOURS = {"catering": "10:00–22:00", "retail": "08:00–22:00", "lodging": "00:00–24:00", "finance": "09:00–17:00",
          "telecom": "09:00–18:00", "education": "08:30–20:30"}
 
@@ -72,6 +82,7 @@ def build(rng, now, password, echo, shops=None, **options):
                     phone=f"1{rng.choice('3589')}{rng.randrange(10**8, 10**9)}",
                     licence_no=licence(rng), hours="09:00–21:00" if shops is None else HOURS.get(industry, "09:00–21:00"),
                     status="approved", created_at=now - timedelta(days=rng.randrange(60, 400)))
+        shop.location = _location(street, len(made))
         shop.approved_at = shop.created_at + timedelta(days=2)
         db.session.add(shop)
         made.append(shop)
@@ -96,6 +107,20 @@ def build(rng, now, password, echo, shops=None, **options):
     create_user("demo-cashier", password, "cashier", shop=made[0], display_name="小王")
     db.session.flush()
     echo(f"demo: {len(made)} shops with offers")
+
+
+def _location(street, index):
+    """{"lat", "lng"} of the `index`-th demo shop on `street`, or None for one shop in ten. Drawn from a generator
+    of the shop's own, so the demo's other figures are the same with or without locations."""
+    rng = random.Random(f"{street}:{index}")
+    if rng.random() < 0.1:
+        return None
+    keys = [key for key, _ in lists.streets()]
+    bearing, distance = PLACES.get(street) or (360 * keys.index(street) / len(keys), 4.0)
+    bearing, distance = math.radians(bearing), distance + rng.uniform(0, 0.3)
+    east, north = distance * math.sin(bearing) + rng.gauss(0, 0.3), distance * math.cos(bearing) + rng.gauss(0, 0.3)
+    lat = CENTRE[0] + north / KM_PER_DEGREE
+    return {"lat": round(lat, 6), "lng": round(CENTRE[1] + east / (KM_PER_DEGREE * math.cos(math.radians(lat))), 6)}
 
 
 def _named_shops(rng):

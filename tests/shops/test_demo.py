@@ -32,3 +32,19 @@ def test_demo_shops_builds_that_many_approved_shops_with_offers_and_redemptions_
 def test_demo_shops_takes_a_positive_number(app):
     result = app.test_cli_runner().invoke(args=["demo", "--shops", "0"])
     assert result.exit_code != 0 and db.session.scalar(select(func.count(Shop.id))) == 0
+
+
+def test_demo_shops_have_places_in_the_district_so_near_me_has_something_to_show(app):
+    from shops.demo import CENTRE
+    from shops.services import directory
+
+    assert app.test_cli_runner().invoke(args=["demo", "--shops", "40", "--redemptions", "0"]).exit_code == 0
+    shops = db.session.scalars(select(Shop)).all()
+    located = [s for s in shops if s.location]
+    assert 0.75 * len(shops) <= len(located) < len(shops)  # most have said where they are, not every one
+    # the town's centre (城关) is nearest to the district's centre; every located shop within 12 km of it
+    items, total = directory(near={"lat": CENTRE[0], "lng": CENTRE[1]}, per_page=100)
+    assert total == 40 and items[0].street == "chengguan"
+    distances = [item.distance_m for item in items if item.distance_m is not None]
+    assert len(distances) == len(located) and distances == sorted(distances) and distances[-1] < 12_000
+    assert all(item.distance_m is None for item in items[len(located):])  # without a location, listed last
