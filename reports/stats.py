@@ -45,6 +45,10 @@ class Filters:
 
     def describe(self):
         """The period and filters in words, for titles of exports and the printed report."""
+        return " · ".join(self.described())
+
+    def described(self):
+        """The parts of describe(): the period first, then each filter's label."""
         parts = [_("%(start)s 至 %(end)s", start=self.start.isoformat() if self.start else "…",
                    end=self.end.isoformat() if self.end else "…")]
         if self.street:
@@ -56,7 +60,7 @@ class Filters:
         if self.shop_id:
             shop = db.session.get(Shop, self.shop_id)
             parts.append(shop.name if shop else f"#{self.shop_id}")
-        return " · ".join(parts)
+        return parts
 
 
 def shop_conditions(filters):

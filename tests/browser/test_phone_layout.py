@@ -108,3 +108,28 @@ def test_main_pages_fit_a_phone(live_server, browser, lang, tmp_path):
         finally:
             context.close()
     assert not found, "\n".join(f"{where}: {bad}" for where, bad in found.items())
+
+
+def test_report_overview_reads_as_one_table_on_a_phone(live_server, browser):
+    """The printable report's period stays on one line (not broken at a date's hyphen), and its overview's figures
+    stand in one column, whatever the length of the names beside them."""
+    url = live_server
+    seed(live_server.app)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+                                  has_touch=True, device_scale_factor=1)
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/login")
+        page.fill("#username", "coord")
+        page.fill("#password", Factory.password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        for lang in ("zh", "en"):
+            page.goto(f"{url}/admin/stats/report?street=chengguan&lang={lang}")
+            period = page.locator(".report-head .nowrap").bounding_box()
+            line = float(page.locator(".report-head .nowrap").evaluate("e => getComputedStyle(e).lineHeight")[:-2])
+            assert period["height"] < 1.5 * line, lang
+            lefts = {round(box["x"]) for box in (cell.bounding_box() for cell in page.locator(".report-summary td").all())}
+            assert len(lefts) == 1, (lang, lefts)
+    finally:
+        context.close()
