@@ -75,10 +75,19 @@ def check_operation(operation, mode, headers):
 
 @pytest.mark.parametrize("role", ["coordinator", "owner", "cashier"])
 def test_api_keeps_its_document(app, make, role):
+    from ledger import services as ledger
+    from tests.verification.helpers import make_member
+    from verification.till import operations
+
     shop = make.shop()
-    make.offer(shop)
+    offer = make.offer(shop)
     make.member()
-    user = {"coordinator": make.coordinator, "owner": lambda: shop.owner, "cashier": lambda: make.cashier(shop)}[role]()
+    cashier = make.cashier(shop)
+    # A redemption in a signed checkpoint: the ledger's answers (checkpoints, proofs) have something to show.
+    with app.test_request_context():
+        operations.redeem(shop, cashier, make_member().card_no, offer.id, 1000)
+    ledger.checkpoint()
+    user = {"coordinator": make.coordinator, "owner": lambda: shop.owner, "cashier": lambda: cashier}[role]()
     token = issue_api_token(user)
     db.session.commit()
     walk(app, {"Authorization": f"Bearer {token}"})
