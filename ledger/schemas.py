@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from baiye.api import Input
+from baiye.clock import iso_utc
 from baiye.validators import MAX_ROW_ID
 
 
@@ -9,7 +10,9 @@ class CheckpointSchema(Schema):
     id = fields.Integer(required=True)
     size = fields.Integer(required=True, metadata={"description": "entries in the log (the tree size)"})
     root = fields.String(required=True, metadata={"description": "root hash, base64 (RFC 6962)"})
-    signed_at = fields.DateTime(required=True)
+    # Stored as naive UTC: written with its zone ("...Z"), as RFC 3339's date-time (the document's format) requires.
+    signed_at = fields.Function(lambda cp: iso_utc(cp["signed_at"]), required=True,
+                                metadata={"type": "string", "format": "date-time"})
     kid = fields.String(required=True, metadata={"description": "the signing key's id in /.well-known/jwks.json"})
     signature = fields.String(required=True, metadata={"description": "base64 of the 4-byte key hash and the "
                                                                       "Ed25519 signature, as in the note"})

@@ -98,10 +98,11 @@ def run_role(role, examples, extra, report_dir, seed):
                 output_path = report_dir / f"schemathesis-{role}.txt"
                 with open(output_path, "w") as output:
                     # Run in the report folder, where schemathesis keeps its cache (.schemathesis/, which replays a
-                    # past run's failures): each run starts afresh. The hooks module is found through PYTHONPATH.
+                    # past run's failures): each run starts afresh. The hooks module is found through PYTHONPATH;
+                    # SCHEMATHESIS_ROLE tells it whose run this is (what a role may not see is no failure).
                     process = subprocess.Popen(command, cwd=report_dir, stdout=subprocess.PIPE,
                                                stderr=subprocess.STDOUT, text=True,
-                                               env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                                               env=dict(os.environ, PYTHONPATH=str(ROOT), SCHEMATHESIS_ROLE=role))
                     for line in process.stdout:
                         sys.stdout.write(line)
                         output.write(line)

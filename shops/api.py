@@ -44,7 +44,9 @@ def directory():
 
 @bp.get("/shops/<int:shop_id>")
 @doc(response=ShopPrivateSchema, summary="A shop with its current offers", auth=False,
-     response_description="The shop; licence_no, status_reason and created_at for its own staff and coordinators only")
+     response_description="The shop; licence_no, status_reason and created_at for its own staff and coordinators only. "
+                          "A shop not approved (one just registered is pending) is theirs alone to see: 404 for "
+                          "anyone else")
 def detail(shop_id):
     shop = services.visible_shop(shop_id, current_user)
     return shop_schema_for(shop).dump(shop)
@@ -128,7 +130,8 @@ def create_offer(shop_id):
 
 
 @bp.get("/offers/<int:offer_id>")
-@doc(response=OfferSchema, summary="An offer", auth=False)
+@doc(response=OfferSchema, summary="An offer", auth=False,
+     response_description="The offer, a deleted one included: DELETE deactivates it (is_active false) and keeps it")
 def offer_detail(offer_id):
     offer = services.get_offer(offer_id)
     services.visible_shop(offer.shop_id, current_user)

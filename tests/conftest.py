@@ -4,12 +4,14 @@ Time comes from one place. A test that needs a particular instant freezes the cl
 fixture) and passes the same instant as `now`; every other test reads the clock, which CI also moves
 (TEST_CLOCK, an ISO 8601 instant: `make test-clock`), so the suite passes on any date.
 """
+import logging
 import os
+import threading
 from datetime import datetime, timezone
 
 import pytest
 import time_machine
-from flask import g, has_app_context
+from flask import g, has_app_context, request, request_finished, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -37,6 +39,48 @@ def moved_clock(request):
         pytest.skip("starts a server in another process, whose clock cannot be moved (runs in the plain suite)")
     with time_machine.travel(datetime.fromisoformat(TEST_CLOCK), tick=True):
         yield
+
+
+class TracebackWatch(logging.Handler):
+    """The log records with a traceback written while a request of this process was handled (in its own thread),
+    and the requests that wrote one yet were answered below 500: a refusal (or an answer) that logged a traceback."""
+
+    def __init__(self):
+        super().__init__()
+        self.open = {}  # thread id -> records logged with a traceback while its request runs
+        self.offences = []
+
+    def started(self, sender, **extra):
+        self.open[threading.get_ident()] = []
+
+    def emit(self, record):
+        records = self.open.get(threading.get_ident())
+        if records is not None and record.exc_info:
+            records.append(record)
+
+    def finished(self, sender, response, **extra):
+        records = self.open.pop(threading.get_ident(), None)
+        if records and response.status_code < 500:
+            self.offences.append(f"{request.method} {request.full_path.rstrip('?')} answered {response.status_code} "
+                                 f"and logged: " + "; ".join(self.format(r).splitlines()[-1] for r in records))
+
+
+@pytest.fixture(autouse=True)
+def no_traceback_from_a_refusal():
+    """No request a test makes through an app in this process logs a traceback unless it is answered 500 (issue 15:
+    a refused input is a clear 4xx, with no traceback in the server's log). A 500 is the tests' own to assert."""
+    watch = TracebackWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    request_started.connect(watch.started, weak=False)
+    request_finished.connect(watch.finished, weak=False)
+    try:
+        yield
+    finally:
+        request_started.disconnect(watch.started)
+        request_finished.disconnect(watch.finished)
+        root.removeHandler(watch)
+    assert not watch.offences, watch.offences
 
 
 class Clock:

@@ -25,7 +25,7 @@ def test_checkpoints_are_public_newest_first(ledger_till, client):
     assert [(i["id"], i["size"]) for i in items] == [(second.id, 2), (first.id, 1)]
     assert items[0]["root"] == base64.b64encode(second.root).decode()
     assert items[0]["note"] == second.note and items[0]["signature"] in second.note
-    assert items[0]["signed_at"].startswith("2026-03-02T02:03:00")
+    assert items[0]["signed_at"] == "2026-03-02T02:03:00Z"  # RFC 3339: with its zone (UTC)
     assert client.get("/api/v1/ledger/checkpoints?limit=1&before=2").get_json()["items"][0]["id"] == first.id
     assert_error(client.get("/api/v1/ledger/checkpoints?limit=0"), 422, "validation_error")
     assert_error(client.get("/api/v1/ledger/checkpoints?before=x"), 422, "validation_error")

@@ -51,10 +51,11 @@ def test_a_hostile_spreadsheet_is_refused_in_under_two_seconds(api, make, caplog
 
 def test_a_person_a_million_rows_down_is_read_in_under_two_seconds(api, make):
     """Without a <dimension> nothing says how far the sheet goes: the blank rows are skipped, and the one row is
-    checked like any other."""
-    started = time.perf_counter()
-    error = assert_error(upload(api, make, hostile.far_row(declared=False)), 422, "invalid_rows")
-    assert time.perf_counter() - started < 2
+    checked like any other. Timed as the refusals above are: the upload alone (not building the file), in CPU."""
+    content = hostile.far_row(declared=False)
+    started = time.process_time()
+    error = assert_error(upload(api, make, content), 422, "invalid_rows")
+    assert time.process_time() - started < 2
     assert [row["row"] for row in error["rows"]] == [1048576]
 
 
