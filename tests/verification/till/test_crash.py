@@ -68,14 +68,22 @@ def test_killed_workers_lose_no_acknowledged_redemption_and_log_none_twice(make,
     threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
     for thread in threads:
         thread.start()
+    def serving(since):
+        """Wait until both workers are up and answering (a worker still booting when killed cuts nothing off)."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if len(workers_of(server.process)) == 2 and len(acknowledged) >= since + 6:
+                return True
+            time.sleep(0.05)
+        return False
+
     try:
-        time.sleep(1.0)
-        for _ in range(6):
-            for pid in workers_of(server.process)[:1]:
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.8)
-            if cut_off[0] >= 2:
+        # kill a worker in the middle of the load until two requests were cut off (at most 12 kills)
+        for _ in range(12):
+            if cut_off[0] >= 2 or not serving(len(acknowledged)):
                 break
+            os.kill(min(workers_of(server.process)), signal.SIGKILL)  # the older: it has been answering longest
+            time.sleep(0.3)
     finally:
         time.sleep(0.5)
         stop.set()
