@@ -1,3 +1,3 @@
-from baiye import create_app
+from baiye.factory import create_app
 
 app = create_app()

@@ -1,6 +1,7 @@
 """The audit log: who did what to which record, and when."""
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
+from baiye.accounts.models import User
 from baiye.clock import utcnow
 from baiye.extensions import db
 
@@ -46,10 +47,6 @@ def record_each(actor, action, targets, now=None):
 
 def entries(action=None, actor=None, target_type=None, target_id=None, since=None, until=None, limit=200, offset=0):
     """Audit entries, newest first, with optional filters; (items, total)."""
-    from sqlalchemy import func, select
-
-    from baiye.accounts.models import User
-
     query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
@@ -70,6 +67,4 @@ def entries(action=None, actor=None, target_type=None, target_id=None, since=Non
 
 def actions():
     """The distinct actions recorded so far, for the filter list."""
-    from sqlalchemy import select
-
     return db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()

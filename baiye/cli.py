@@ -1,5 +1,6 @@
 """Operator commands. They call the same services as the web layer."""
 import importlib
+import random
 import sqlite3
 from pathlib import Path
 
@@ -7,8 +8,12 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from baiye.accounts.models import User
+from baiye.accounts.services import create_user
+from baiye.clock import utcnow
 from baiye.errors import DomainError
 from baiye.extensions import db
+from verification.members.retention import purge_members, purge_scan_log
 
 DEMO_PASSWORD = "demo2026"
 # Each area that has demo data provides demo.build(rng, now, **options) (options: redemptions, shops, password,
@@ -29,8 +34,6 @@ def register_commands(app):
 @click.option("--role", type=click.Choice(["coordinator"]), default="coordinator", show_default=True)
 def create_user_command(username, password, role):
     """Create a coordinator account."""
-    from baiye.accounts.services import create_user
-
     try:
         create_user(username, password, role)
         db.session.commit()
@@ -58,11 +61,6 @@ def domain_error_message(err):
               help="Where the app will be served, for the links printed (BASE_URL, when set, is used instead).")
 def demo_command(redemptions, shops, if_empty, seed, origin):
     """Fill an empty database with a demo network."""
-    import random
-
-    from baiye.accounts.models import User
-    from baiye.clock import utcnow
-
     if db.session.scalar(select(func.count()).select_from(User)):
         if if_empty:
             click.echo("The database already has data; demo not loaded.")
@@ -81,8 +79,6 @@ def demo_command(redemptions, shops, if_empty, seed, origin):
 def print_sign_ins(origin):
     """The demo accounts for each role, so a new user can sign in at once; links point at BASE_URL, else
     `origin` (as if a request to it were being served)."""
-    from baiye.accounts.models import User
-
     users = db.session.scalars(select(User).where(User.username.like("demo-%")).order_by(User.id)).all()
     if not users:
         return
@@ -132,8 +128,6 @@ def backup_command(path):
 @click.option("--dry-run", is_flag=True, help="Only count the members that would be cleared.")
 def retention_command(months, dry_run):
     """Remove members' personal data past the retention period; totals stay as they are."""
-    from verification.members.retention import purge_members, purge_scan_log
-
     months = months or current_app.config["RETENTION_MONTHS"]
     count = purge_members(months, dry_run=dry_run)
     verb = "would clear" if dry_run else "cleared"

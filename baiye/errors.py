@@ -41,8 +41,6 @@ def not_found(message=None):
 
 def get_or_not_found(model, ident, message=None):
     """The `model` row with primary key `ident`, else DomainError not_found with `message`."""
-    from baiye.extensions import db
-
     row = db.session.get(model, ident)
     if row is None:
         raise not_found(message)

@@ -20,7 +20,8 @@ def attach_errors(form, messages, prefix=""):
             attach_errors(form, value, prefix=f"{prefix}{name}_")
             continue
         texts = localise(value if isinstance(value, (list, tuple)) else [value])
-        field = form._fields.get(aliases.get(prefix + name, prefix + name))
+        field_name = aliases.get(prefix + name, prefix + name)
+        field = form[field_name] if field_name in form else None
         if field is not None and prefix + name in aliases and field.errors:
             continue
         if field is None:

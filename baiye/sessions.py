@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from werkzeug.utils import cached_property
 
+from baiye.accounts.services import session_user, user_for_token
 from baiye.extensions import login_manager
 
 
@@ -54,8 +55,6 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 def load_session_user(user_id):
     """Flask-Login's user loader. A session that was ended elsewhere (end_sessions) is cleared, remember-me
     cookie included, and a member is told why: their code was activated on another phone."""
-    from baiye.accounts.services import session_user
-
     user, current = session_user(user_id)
     if current:
         return user
@@ -75,8 +74,6 @@ def sign_in_bearer():
     that is unknown or expired) is kept in `g.caller`, which baiye.api.caller hands to services and Flask-Login's
     request loader gives as `current_user`. The till's calls never go through Flask-Login's user loading (a
     session check, a hash of the client's address and browser, two signals: a tenth of a scan)."""
-    from baiye.accounts.services import user_for_token
-
     token = bearer_token(request)
     if token is not None:
         g.caller = user_for_token(token) or ANONYMOUS

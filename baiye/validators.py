@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
+from baiye import lists
 from baiye.clock import FIRST_DAY, LAST_DAY
 
 # The largest integer key every supported database holds (PostgreSQL's INTEGER).
@@ -74,8 +75,6 @@ class InList(validate.Validator):
 
     @property
     def choices(self):
-        from baiye import lists  # reads the app's config
-
         return lists.keys(self.list_name)
 
     def __call__(self, value):
@@ -89,7 +88,7 @@ class Pattern(validate.Regexp):
 
     def __call__(self, value):
         if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
+            raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))  # as Regexp's message
         return value
 
 

@@ -61,9 +61,8 @@ end
 
 SEED = r"""
 import sys
-from baiye import create_app
 from baiye.extensions import db
-app = create_app()
+from wsgi import app  # the app gunicorn serves, wherever a version builds it
 with app.app_context():
     from baiye.accounts.services import create_user, issue_api_token
     from shops.models import Offer, Shop

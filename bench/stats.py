@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from baiye import create_app  # noqa: E402
 from baiye.extensions import db  # noqa: E402
+from baiye.factory import create_app  # noqa: E402
 
 ROUTES = [("summary", "/api/v1/stats/summary", {})] + [
     (f"by {by}", "/api/v1/stats/breakdown", {"by": by})

@@ -15,9 +15,9 @@ from flask import g, has_app_context, request, request_finished, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from baiye import create_app
 from baiye.application import site_apps
 from baiye.extensions import db
+from baiye.factory import create_app
 
 from .factories import Factory
 from .live import gunicorn

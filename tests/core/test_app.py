@@ -1,9 +1,11 @@
+import subprocess
+import sys
 from pathlib import Path
 
-from baiye import create_app
-from baiye.application import site_apps
 from baiye.accounts.services import authenticate, user_for_token
+from baiye.application import site_apps
 from baiye.extensions import db
+from baiye.factory import create_app
 
 from ..conftest import assert_error
 
@@ -381,3 +383,33 @@ def test_the_tills_calls_are_answered_by_its_own_app_with_the_shared_hooks(app, 
         assert response.headers["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in response.headers
     assert missing.status_code == 422 and missing.get_json()["error"]["fields"] == {"code": ["此项为必填。"]}
     assert not any(rule.endpoint.startswith("redemption_api.") for rule in app.url_map.iter_rules())
+
+
+# Imports each of the project's modules first, in an interpreter where none of the project is loaded yet.
+FRESH_IMPORTS = r"""
+import importlib, sys
+from pathlib import Path
+
+root = Path(sys.argv[1])
+packages = ("baiye", "shops", "verification", "reports", "ledger", "evidence", "tools", "wsgi")
+names = sorted(".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+               for package in packages[:-1] for p in (root / package).rglob("*.py")) + ["wsgi"]
+for name in names:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in packages]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except Exception as err:
+        print(f"{name}: {type(err).__name__}: {err}")
+"""
+
+
+def test_every_module_imports_first_without_an_import_loop():
+    """No module needs another to have been imported before it: the `baiye` package builds nothing when one of
+    its modules is imported (the factory is baiye.factory), so no area module is loaded half-way round a loop
+    through it."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", FRESH_IMPORTS, str(root)], cwd=root, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "", done.stdout

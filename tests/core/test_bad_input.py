@@ -396,3 +396,22 @@ def test_passwords_of_one_kind_are_ascii_digits_or_letters(app):
 
     assert password_problems("12345678") and password_problems("abcdefgh")
     assert not password_problems("密码密码密码密码") and not password_problems("abcd1234")
+
+
+def test_a_pattern_holds_to_the_whole_value_and_says_its_message(app, api):
+    """baiye.validators.Pattern: `$` does not let a final line break through, and the message is the one given
+    ({input} and {regex} filled in, as marshmallow's Regexp fills them), in the request's language."""
+    from baiye.validators import Pattern
+
+    check = Pattern(r"^[a-z]{3}$", error="{input!r} is not {regex}")
+    assert check("abc") == "abc"
+    with pytest.raises(ValidationError) as refused:
+        check("abc\n")
+    assert refused.value.messages == ["'abc\\n' is not ^[a-z]{3}$"]
+    for username, language in (("laobing\n", "zh"), ("ab", "en")):
+        body = registration(owner={"username": username, "password": "noodles2026"})
+        response = api.post("/shops", json=body, headers={"Accept-Language": language})
+        assert response.status_code == 422
+        assert response.get_json()["error"]["fields"]["owner"]["username"] == [
+            "用户名为3–32位字母、数字、下划线、点或横线。" if language == "zh"
+            else "Username: 3–32 letters, digits, underscores, dots or hyphens."], response.get_json()

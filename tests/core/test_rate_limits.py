@@ -41,7 +41,7 @@ def test_login_page_is_limited(client, make):
 def test_redis_storage_is_shared_between_app_instances(config, make):
     if not config["RATELIMIT_STORAGE_URI"].startswith("redis"):
         pytest.skip("only Redis shares counts between processes")
-    from baiye import create_app
+    from baiye.factory import create_app
 
     other = create_app(config).test_client()  # a second app server with the same Redis
     first = create_app(config).test_client()

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from baiye import create_app
 from baiye.extensions import db
+from baiye.factory import create_app
 from reports.models import ShopPhoto
 
 from .test_views import jpeg_with_gps, sign_in, upload

@@ -201,7 +201,7 @@ def test_a_card_codes_signature_is_checked_once_a_forged_ones_every_time(app, ma
 
 
 def test_the_default_key_comes_from_the_secret_key_so_every_node_shares_it(tmp_path):
-    from baiye import create_app
+    from baiye.factory import create_app
     from ..conftest import base_config
 
     first = create_app(dict(base_config(tmp_path))).config["ED25519_KEYS"]

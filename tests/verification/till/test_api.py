@@ -291,3 +291,24 @@ def test_odd_input_never_reaches_a_500(api, till):
                  "validation_error")
     assert_error(caller.post(f"/redemptions/{2**70}/void", json={"reason": "x"}), 404, "not_found")
     assert_error(caller.post("/redemptions", json=redeem_body(till, code=["x"])), 422, "validation_error")
+
+
+def test_a_browser_signed_in_to_the_site_calls_the_till_with_its_csrf_token_in_its_language(app, client, till):
+    """API.md: a browser session works on the same routes, and errors are in the request's language. The till's
+    own app (verification/till/app.py) therefore keeps the cookie session, the CSRF check of a cookie call and
+    the language of the request, as the main app does."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    client.environ_base["HTTP_REFERER"] = "https://localhost/"  # HTTPS CSRF checks the referrer
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert client.post("/login", data={"username": till.cashier.username, "password": "secret123",
+                                       "csrf_token": token}).status_code == 302
+    body = {"code": till.card.card_no}
+    assert_error(client.post("/api/v1/verify", json=body), 400, "csrf_failed")
+    token = client.get("/scan").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post("/api/v1/verify", json=body, headers={"X-CSRFToken": token})
+    assert answer.status_code == 200 and answer.get_json()["valid"] is True, answer.get_json()
+    english = client.post("/api/v1/verify", json={}, headers={"X-CSRFToken": token, "Accept-Language": "en"})
+    assert assert_error(english, 422, "validation_error")["fields"] == {"code": ["This field is required."]}
+    refused = client.post("/api/v1/redemptions", json={}, headers={"Accept-Language": "en"})
+    assert assert_error(refused, 400, "csrf_failed")["message"] == "This page has expired. Please refresh and try again."
