@@ -85,6 +85,8 @@ def resolve_code(code, now):
         raise refuse("invalid")
     text = extract(code)
     digits = SEPARATORS_RE.sub("", text)
+    if not digits.isascii() and digits.isdecimal():  # full-width (an IME's) or another script's digits
+        digits = "".join(str(int(char)) for char in digits)
     step = None
     if PHONE_DIGITS_RE.match(digits):
         return _resolve_digits(digits, now)

@@ -181,6 +181,11 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
     now = now or utcnow()
     require_till(actor, shop)
     with till_transaction():  # reads only; a refusal is logged through the session below
+        if claimed_form(code) == "phone_digits":
+            # A typed phone number counts its misses against the member's slot: only an approved shop's till may
+            # use those tries up (a shop that registered itself a minute ago would otherwise pause anyone's).
+            row = till_cursor().first(_SHOP_OFFER, shop_id=shop.id, offer_id=0)
+            require_approved(row.shop_status if row else None)
         credential, reason, detail = check_code(code, now)
         status, offers = till_offers(shop, credential.member if credential else None, now)
     require_approved(status)
