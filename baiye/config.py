@@ -51,7 +51,8 @@ ED25519_SIGNING_KID = None
 # Cards printed before Ed25519 (HMAC-signed with TOKEN_KEYS, else a key derived from SECRET_KEY) still verify.
 ACCEPT_LEGACY_CARDS = True
 # Misses of the phone's typed number against one credential (its slot) before its typed path is paused (the same
-# wrong number again within one time step counts once).
+# wrong number again within one time step counts once), counted where RATELIMIT_STORAGE_URI says: once for the
+# service on Redis, per gunicorn worker on the default worker-memory:// (docs/tokens.md).
 TYPED_DIGITS_MISSES = "5 per 10 minutes"
 RETENTION_MONTHS = 24
 # The ledger (ledger/): the name its signed checkpoints carry (C2SP origin: set it once, e.g. to your site's

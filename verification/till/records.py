@@ -12,7 +12,7 @@ from baiye.extensions import db
 from baiye.validators import is_row_id
 
 from .access import can_see, is_till
-from .models import Redemption, ScanLog
+from .models import Redemption
 
 
 def get_redemption(redemption_id, actor):
@@ -95,9 +95,3 @@ def export_rows(shop, actor, date_from, date_to, now=None):
                  rows=len(items))
     db.session.commit()
     return items
-
-
-def refusals(shop_id, since):
-    """Refused scans at a shop since a moment, newest first."""
-    return db.session.scalars(select(ScanLog).where(ScanLog.shop_id == shop_id, ScanLog.at >= since)
-                              .order_by(ScanLog.at.desc())).all()
