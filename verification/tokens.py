@@ -465,10 +465,19 @@ def extract(code):
     return text
 
 
+def typed_digits(text):
+    """`text` without the spaces and dashes people type inside a number, its digits in ASCII (a Chinese keyboard's
+    full-width ones, or another script's, read as the digits they are)."""
+    digits = SEPARATORS_RE.sub("", text)
+    if not digits.isascii() and digits.isdecimal():
+        digits = "".join(str(int(char)) for char in digits)
+    return digits
+
+
 def claimed_form(code):
     """The form a code appears to be in (for the log of refused scans), without checking it; None if none."""
     text = extract(code) if isinstance(code, str) else ""
-    digits = SEPARATORS_RE.sub("", text)
+    digits = typed_digits(text)
     if PHONE_DIGITS_RE.match(digits):
         return "phone_digits"
     if digits.isdigit():

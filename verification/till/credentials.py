@@ -18,9 +18,8 @@ from baiye.errors import DomainError
 from baiye.extensions import limiter
 
 from ..members.models import Credential, Member
-from ..tokens import (CARD_RE, KIND_PHONE, PHONE_DIGITS_RE, SEPARATORS_RE, card_no_valid, credential_state,
-                      digits_code, digits_key, extract, grace_steps, parse_token, refuse, split_digits, step_at,
-                      step_seconds)
+from ..tokens import (CARD_RE, KIND_PHONE, PHONE_DIGITS_RE, card_no_valid, credential_state, digits_code, digits_key,
+                      extract, grace_steps, parse_token, refuse, split_digits, step_at, step_seconds, typed_digits)
 from .sql import Prepared, till_cursor
 
 
@@ -84,9 +83,7 @@ def resolve_code(code, now):
     if not isinstance(code, str) or len(code) > 500:
         raise refuse("invalid")
     text = extract(code)
-    digits = SEPARATORS_RE.sub("", text)
-    if not digits.isascii() and digits.isdecimal():  # full-width (an IME's) or another script's digits
-        digits = "".join(str(int(char)) for char in digits)
+    digits = typed_digits(text)
     step = None
     if PHONE_DIGITS_RE.match(digits):
         return _resolve_digits(digits, now)

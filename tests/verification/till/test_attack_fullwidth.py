@@ -22,3 +22,11 @@ def test_a_full_width_phone_number_finds_its_credential(app, make, clock):
     credential = make.credential(live_form="phone")
     with app.test_request_context():
         assert resolve_code(tokens.phone_digits(credential, now).translate(FULL), now).id == credential.id
+
+
+def test_the_form_recorded_for_a_full_width_number_is_the_one_it_is_read_as():
+    """A refused scan's log names the form from the same reading of the digits as the check (tokens.typed_digits)."""
+    assert tokens.claimed_form("１２３４ ５６７８ ９０１２") == "card_number"
+    assert tokens.claimed_form("０１２３ ４５６７ ８９０１") == "phone_digits"
+    assert tokens.claimed_form("５３６７") == "card_number"  # the last four from a member's page: a typo at the till
+    assert tokens.typed_digits("０１２３-４５６７ ８９０１") == "012345678901"
