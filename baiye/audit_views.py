@@ -94,6 +94,9 @@ class Names:
             for key, kind in (("shop_id", "shop"), ("member_id", "member")):
                 if isinstance(detail.get(key), int):
                     ids[kind].add(detail[key])
+            for kind in ("member", "shop"):  # who did it: a member by name, shop staff with their shop
+                if ident := getattr(e.actor, f"{kind}_id", None):
+                    ids[kind].add(ident)
         self.credentials = self._rows(Credential, ids["credential"], Credential.member_id, Credential.card_no)
         self.offers = self._rows(Offer, ids["offer"], Offer.shop_id, Offer.title)
         self.users = self._rows(User, ids["user"], User.shop_id, User.username)
@@ -123,6 +126,22 @@ class Names:
         if member_id not in self.members:
             return _("优待对象 #%(id)d", id=member_id), None
         return name or _("（个人信息已清除）"), url_for("verification.member_detail", member_id=member_id)
+
+    def actor(self, entry):
+        """(who did it, as a coordinator reads it: a member by name, shop staff by name and shop, a coordinator by
+        name, each with the username the filter takes; their page or None)."""
+        user = entry.actor
+        if user is None:
+            return _("系统"), None
+        if user.role == "member" and user.member_id:
+            name, link = self.member(user.member_id)
+            return _("%(name)s（优待对象本人）", name=name), link
+        who = (_("%(name)s（%(username)s）", name=user.display_name, username=user.username) if user.display_name
+               else user.username)
+        if user.shop_id:
+            shop, link = self.shop(user.shop_id)
+            return f"{who} · {shop}", link
+        return who, None
 
     def target(self, entry):
         """(what the page calls the entry's record: kind and name, its page or None)."""

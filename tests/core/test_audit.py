@@ -158,3 +158,27 @@ def test_every_recorded_action_has_a_name_on_the_page():
             recorded |= set(re.findall(r'audit\.record(?:_each)?\(\s*\w+,\s*"([a-z_]+\.[a-z_]+)"', source.read_text()))
     assert "shop.location" in recorded and "credential.print" in recorded
     assert sorted(recorded - set(ACTIONS)) == []
+
+
+def test_who_did_it_reads_as_a_person(client, make):
+    """The log names who acted as a coordinator knows them: a member by name (linked to their page), shop staff by
+    name and shop (linked to the shop), a coordinator by name, each with the username the filter takes."""
+    coordinator = make.coordinator(username="coord", display_name="区双拥办")
+    shop = make.shop(name="老兵面馆")
+    cashier = make.cashier(shop, username="xiaowang", display_name="小王")
+    member = make.member(name="王建国")
+    phone_user = make.user("member", username=f"m{member.id}")
+    phone_user.member_id = member.id  # as activating the member's phone makes it
+    audit.record(phone_user, "activation.use", member)
+    audit.record(cashier, "redemption.void", None, reason="输错金额")
+    audit.record(coordinator, "shop.suspend", shop, reason="x")
+    db.session.commit()
+    sign_in(client, coordinator)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    entries = page[page.index('class="audit-list"'):]
+    assert f'操作人：<a class="tap" href="/admin/members/{member.id}">王建国（优待对象本人）</a>' in entries
+    assert f'操作人：<a class="tap" href="/admin/shops/{shop.id}">小王（xiaowang） · 老兵面馆</a>' in entries
+    assert "操作人：区双拥办（coord）</p>" in entries
+    assert f"操作人：m{member.id}" not in entries
+    english = client.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "王建国 (the beneficiary)" in english and "区双拥办 (coord)" in english
