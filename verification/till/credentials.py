@@ -73,12 +73,14 @@ def _credential_where(query, value, form):
     return None if row is None else _view(row, form)
 
 
-def resolve_code(code, now):
+def resolve_code(code, now, before_typed=None):
     """The active, unexpired credential (a CredentialView, member and credential_form included) a scanned or
     typed code stands for.
 
     Raises DomainError("credential_invalid", ..., 409, reason=..., detail=...) with one of REASONS, or
     DomainError("rate_limited", ..., 429) while a credential's typed number is slowed down after misses.
+    `before_typed()` is called before a typed phone number is checked (and a miss counted): it raises to refuse
+    the caller that may not use the credential's tries up.
     """
     if not isinstance(code, str) or len(code) > 500:
         raise refuse("invalid")
@@ -86,6 +88,8 @@ def resolve_code(code, now):
     digits = typed_digits(text)
     step = None
     if PHONE_DIGITS_RE.match(digits):
+        if before_typed is not None:
+            before_typed()
         return _resolve_digits(digits, now)
     if CARD_RE.match(digits):
         if not card_no_valid(digits):

@@ -118,10 +118,11 @@ def log_refusal(action, reason, shop, actor, code=None, offer_id=None, credentia
                            credential_form=form or claimed_form(code)))
 
 
-def check_code(code, now):
-    """(credential, None, None) for a code that verifies, else (None, reason, detail)."""
+def check_code(code, now, before_typed=None):
+    """(credential, None, None) for a code that verifies, else (None, reason, detail). `before_typed`: see
+    resolve_code."""
     try:
-        return resolve_code(code, now), None, None
+        return resolve_code(code, now, before_typed), None, None
     except DomainError as err:
         if err.code != "credential_invalid":
             raise
@@ -181,12 +182,9 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
     now = now or utcnow()
     require_till(actor, shop)
     with till_transaction():  # reads only; a refusal is logged through the session below
-        if claimed_form(code) == "phone_digits":
-            # A typed phone number counts its misses against the member's slot: only an approved shop's till may
-            # use those tries up (a shop that registered itself a minute ago would otherwise pause anyone's).
-            row = till_cursor().first(_SHOP_OFFER, shop_id=shop.id, offer_id=0)
-            require_approved(row.shop_status if row else None)
-        credential, reason, detail = check_code(code, now)
+        # A typed phone number counts its misses against the member's slot: only an approved shop's till may use
+        # those tries up (a shop that registered itself a minute ago would otherwise pause anyone's).
+        credential, reason, detail = check_code(code, now, before_typed=lambda: require_approved(shop_status(shop)))
         status, offers = till_offers(shop, credential.member if credential else None, now)
     require_approved(status)
     if credential is None:
@@ -196,6 +194,12 @@ def verify_for_shop(shop, actor, code, now=None, log=True):
             db.session.commit()
         return Verification(valid=False, reason=reason, detail=detail, credential_form=form)
     return Verification(valid=True, credential=credential, offers=offers, credential_form=credential.credential_form)
+
+
+def shop_status(shop):
+    """The shop's status as the database has it now (None: no such shop)."""
+    row = till_cursor().first(_SHOP_OFFER, shop_id=shop.id, offer_id=0)
+    return row.shop_status if row else None
 
 
 def discount_for(offer, bill):
