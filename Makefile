@@ -54,12 +54,19 @@ test: install translations
 	fi
 
 # The in-process suite (SQLite, no browser) with the clock moved (tests/conftest.py, TEST_CLOCK): years ahead
-# onto a leap day, and to the local midnight that starts a year while UTC is still in the old one.
+# onto a leap day, and to the local midnight that starts a year while UTC is still in the old one. The runs share
+# nothing (each test its own database, no server), so they run side by side, one a core; each one's output is
+# printed when all are done (in full for a run that failed, else its last line).
 test-clock: install translations
-	@for instant in $(CLOCKS); do \
-	  echo "== clock moved to $$instant"; \
-	  env -u TEST_DATABASE_URL TEST_CLOCK=$$instant $(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS) || exit 1; \
-	done
+	@logs=$$(mktemp -d); n=0; for instant in $(CLOCKS); do \
+	  n=$$((n + 1)); \
+	  ( env -u TEST_DATABASE_URL TEST_CLOCK=$$instant $(BIN)/python -m pytest -q -p no:cacheprovider \
+	      -m "not browser" $(PYTEST_ARGS) > $$logs/$$n.log 2>&1; echo $$? > $$logs/$$n.rc ) & \
+	done; wait; \
+	failed=0; n=0; for instant in $(CLOCKS); do \
+	  n=$$((n + 1)); echo "== clock moved to $$instant"; \
+	  if [ "$$(cat $$logs/$$n.rc)" = 0 ]; then tail -n 1 $$logs/$$n.log; else cat $$logs/$$n.log; failed=1; fi; \
+	done; rm -rf $$logs; exit $$failed
 
 # The full property-based run of the API against its OpenAPI document (schemathesis, every check, 100 examples
 # per operation) as a coordinator, an owner and a cashier, each against its own server and demo database
