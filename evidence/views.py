@@ -35,26 +35,28 @@ def _period_or_errors(values, now):
 
 
 def _asked(values, fresh):
-    """(the pack of the period in `values`, started building if new, or None; the page of errors or None)."""
+    """(the pack of the period in `values`, started building if new, or None; whether it is new; the page of errors
+    or None)."""
     now = utcnow()
     period, errors = _period_or_errors(values, now)
     if errors:
-        return None, (render_template("evidence/progress.html", errors=errors, args=values), 422)
+        return None, False, (render_template("evidence/progress.html", errors=errors, args=values), 422)
     job, new = services.request_pack(caller(), *period, now, public_origin(), fresh=fresh)
     if new:
         services.start_build(job)
-    return job, None
+    return job, new, None
 
 
 @bp.get("/admin/evidence-pack")
 @roles_required("coordinator")
 def progress():
-    """The pack of the period in the query: its progress bar while it builds (evidence.js polls), then the download."""
-    job, refused = _asked(request.args, fresh=False)
+    """The pack of the period in the query: its progress bar while it builds (evidence.js polls), then the download,
+    which starts by itself for a pack this page saw built (or just asked for), not at every later visit."""
+    job, new, refused = _asked(request.args, fresh=False)
     if refused:
         return refused
     return render_template("evidence/progress.html", errors={}, args=request.args, job=job,
-                           status=PackStatusSchema().dump(job),
+                           status=PackStatusSchema().dump(job), asked_now=new,
                            ttl_hours=round(services.time_to_live().total_seconds() / 3600))
 
 
@@ -62,7 +64,7 @@ def progress():
 @roles_required("coordinator")
 def rebuild():
     """Build the period's pack again (after a failure, or for figures that have changed since)."""
-    job, refused = _asked(request.form, fresh=True)
+    job, _new, refused = _asked(request.form, fresh=True)
     if refused:
         return refused
     return redirect(url_for("evidence.progress", **{"from": job.first_day.isoformat(), "to": job.last_day.isoformat()}))

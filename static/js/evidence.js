@@ -1,4 +1,6 @@
-// The evidence pack's progress page: poll the build's status, move the bar, then download the ZIP once.
+// The evidence pack's progress page: poll the build's status, move the bar, then download the ZIP once the build
+// it watched is done. A pack already built when the page opens (a later visit, the back button) is not downloaded
+// again by itself: its button is there; one asked for by this very request (data-asked-now) is.
 (function () {
   "use strict";
   var box = document.getElementById("pack");
@@ -9,7 +11,6 @@
   var step = document.getElementById("pack-step");
   var error = document.getElementById("pack-error");
   var done = document.getElementById("pack-done");
-  var downloadedKey = "evidence-pack-downloaded-" + box.getAttribute("data-id");
 
   function show(status) {
     bar.value = status.progress;
@@ -20,13 +21,6 @@
 
   function download() {
     done.hidden = false;
-    // Once per pack: coming back to the page (the back button) does not download it again.
-    if (window.sessionStorage && sessionStorage.getItem(downloadedKey)) {
-      return;
-    }
-    if (window.sessionStorage) {
-      sessionStorage.setItem(downloadedKey, "1");
-    }
     window.location.href = box.getAttribute("data-download-url");
   }
 
@@ -54,7 +48,9 @@
 
   var initial = box.getAttribute("data-status");
   if (initial === "done") {
-    download();
+    if (box.hasAttribute("data-asked-now")) {
+      download();
+    }
   } else if (initial !== "failed") {
     setTimeout(poll, 500);
   }

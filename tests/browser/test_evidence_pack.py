@@ -60,3 +60,12 @@ def test_coordinator_builds_and_downloads_the_evidence_pack(live_server, page, t
     assert info.value.suggested_filename.startswith("百业千店证据包-") and info.value.suggested_filename.endswith(".zip")
     names = zipfile.ZipFile(target).namelist()
     assert "索引.txt" in names and "统计数据.xlsx" in names and "ledger/checkpoint.txt" in names
+
+    # Coming back to the page later (a bookmark, the back button, a reload) does not download the pack again (each
+    # download is in the audit log): the button is there for whoever wants it.
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    page.reload()
+    page.wait_for_timeout(2000)
+    assert not downloads
+    assert "请点下面的按钮下载" in page.locator("#pack-done").inner_text() and page.locator("#pack-download").is_visible()
