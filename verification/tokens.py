@@ -344,7 +344,7 @@ def refuse(reason, detail=None):
     """The refusal of a code: DomainError credential_invalid with its reason (REASONS) and, where plain words
     need more than the reason, a `detail`: check_digit (a typed number with a wrong check digit), digits (a
     typed phone number that matches nothing now), card_not_live / phone_not_live (the credential is carried
-    in the other form)."""
+    in the other form), not_a_code (text not shaped like any code of ours: a typo, another system's code)."""
     messages = {
         "revoked": _("该优待证已作废。"),
         "expired": _("该优待证已过有效期。"),
@@ -363,7 +363,8 @@ def detail_text(detail):
     if detail is None:
         return None
     return {
-        "check_digit": _("卡号有误，请核对后重输。"),
+        "check_digit": _("卡号有误，请核对后重输。卡号和手机上的数字码都是12位。"),
+        "not_a_code": _("这不是优待码：请重新扫码，或输入卡号、手机上的12位数字码。"),
         "digits": _("手机数字码不对或已过时：请让对方刷新手机上的优待码，再读一遍新的数字（或扫码）。"),
         "card_not_live": _("这张卡已停用：持证人现在用手机出示优待码，请让对方出示手机上的动态码。"),
         "phone_not_live": _("手机优待码已停用：持证人现在使用服务站打印的实体卡，请出示实体卡。"),
@@ -378,7 +379,7 @@ def parse_token(token):
     """The Code of a genuine token; raises `invalid` for anything else (one signature check)."""
     match = TOKEN_RE.match(token)
     if not match:
-        raise refuse("invalid")
+        raise refuse("invalid", "not_a_code")  # not shaped like any code of ours: no accusation of forgery
     kid, body = match.groups()
     try:
         raw = _unb64(body)

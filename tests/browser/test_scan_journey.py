@@ -70,7 +70,7 @@ def test_cashier_logs_a_redemption_and_sees_it_today(make, live_server, page):
 
     page.goto(f"{live_server}/scan")
     shot(page, "5-scan")
-    assert page.get_by_role("heading", name="输入卡号").is_visible()
+    assert page.get_by_role("heading", name="输入号码").is_visible()
 
 
 def sign_in_at(page, base, user, password):

@@ -7,7 +7,7 @@ from baiye.forms import YuanField
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("卡号"))
+    code = StringField(_l("号码"))
 
 
 class PhotoForm(FlaskForm):

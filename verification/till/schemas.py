@@ -65,7 +65,7 @@ class VerificationSchema(Schema):
 
     valid = fields.Boolean()
     reason = fields.String()
-    detail = fields.String(metadata={"description": "check_digit, digits, card_not_live or phone_not_live"})
+    detail = fields.String(metadata={"description": "check_digit, digits, card_not_live, phone_not_live or not_a_code"})
     message = fields.String(attribute="reason_text", metadata={"description": "The refusal in plain words"})
     credential_form = FORM
     member = fields.Method("member_view")

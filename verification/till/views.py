@@ -188,7 +188,14 @@ def result(token):
     elif request.method == "POST":
         status = 422
     return render_template("verification/result.html", shop=shop, token=token, v=verification, form=form,
-                           category_label=category_label), status
+                           category_label=category_label, retype=retype_form(verification, token)), status
+
+
+def retype_form(verification, token):
+    """For a refused number that was typed (or text that is no code at all): the number box again, holding what
+    was typed, so the cashier corrects it where they read the refusal. None for anything else."""
+    typed = verification.credential_form in ("card_number", "phone_digits") or verification.detail == "not_a_code"
+    return CodeForm(code=token) if not verification.valid and typed else None
 
 
 def try_redeem(shop, token, form, now):

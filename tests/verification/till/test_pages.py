@@ -7,6 +7,7 @@ import qrcode
 
 from baiye.clock import utcnow
 from baiye.extensions import db
+from verification import tokens
 from verification.till.models import Redemption, ScanLog
 
 from ..helpers import make_member
@@ -60,8 +61,6 @@ def test_a_phone_codes_url_opens_the_verification_page(client, make, till):
     """The phone's QR holds BASE_URL/v/<token>: a camera or WeChat opens the neutral page, which a cashier signed in
     sees as the verdict; past its window it says the code is stale (a screenshot)."""
     from urllib.parse import urlsplit
-
-    from verification import tokens
 
     credential = make.credential(name="李手机", live_form="phone")
     now = utcnow()
@@ -251,3 +250,25 @@ def test_redeem_without_an_offer_marks_the_offer_list(client, make, till):
     assert 'aria-invalid="true"' in fieldset
     assert fieldset.index('<p class="error" id="offer-error" role="alert">请选择一项优惠。</p>') < fieldset.index("第二项")
     assert db.session.query(Redemption).count() == 0
+
+
+def test_a_mistyped_number_is_corrected_where_the_refusal_is_read(client, till):
+    """The scan page asks for either number (the phone's changing digits or the card's), on a number pad; a refused
+    typed number, or text that is no code at all, brings the box back holding what was typed; only a code shaped
+    like ours whose signature fails is called altered or forged."""
+    sign_in(client, till.cashier)
+    scan = text(client.get("/scan"))
+    assert "输入号码" in scan and "手机优待码下方的12位数字" in scan and 'inputmode="numeric"' in scan
+    last_four = till.card.card_no[-4:]
+    page = text(client.post("/scan/open", data={"code": last_four}, follow_redirects=True))
+    assert "卡号有误，请核对后重输。卡号和手机上的数字码都是12位。" in page and "伪造" not in page
+    assert re.search(rf'<input[^>]*name="code"[^>]*value="{last_four}"', page), "the box holds what was typed"
+    assert "重新输入" in page and 'action="/scan/open"' in page
+    letters = text(client.post("/scan/open", data={"code": "abc"}, follow_redirects=True))
+    assert "这不是优待码" in letters and "伪造" not in letters and "重新输入" in letters
+    genuine = tokens.card_token(till.card)
+    forged = genuine[:-4] + ("AAAA" if not genuine.endswith("AAAA") else "BBBB")
+    forged_page = text(client.get(f"/v/{forged}"))
+    assert "伪造" in forged_page and "重新输入" not in forged_page
+    english = text(client.get("/v/abc?lang=en"))
+    assert "This is not a beneficiary code" in english and "Type it again" in english
