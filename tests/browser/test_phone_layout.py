@@ -105,6 +105,12 @@ def test_main_pages_fit_a_phone(live_server, browser, lang, tmp_path):
                 bad = problems(page)
                 if bad:
                     found[f"{role or 'public'} {path}"] = bad
+            if role == "member":  # the near-me button lands on #nearby: its heading below the sticky header
+                page.goto(f"{url}/me?near=30.2741,120.1551&lang={lang}#nearby")
+                header = page.locator("header").first.bounding_box()
+                heading = page.locator("#nearby h2").first.bounding_box()
+                if heading["y"] < header["y"] + header["height"]:
+                    found["member /me#nearby"] = {"heading under the sticky header": [heading["y"]]}
         finally:
             context.close()
     assert not found, "\n".join(f"{where}: {bad}" for where, bad in found.items())

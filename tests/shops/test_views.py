@@ -463,3 +463,19 @@ def test_shop_page_has_a_navigation_link_when_the_shop_has_a_location(client, ma
     assert "https://uri.amap.com/marker?position=120.1551%2C30.2741" in client.get(
         f"/shops/{located.id}").get_data(as_text=True)
     assert "一键导航" not in client.get(f"/shops/{unlocated.id}").get_data(as_text=True)
+
+
+def test_location_advice_fits_who_is_setting_it_and_the_shop_page_names_the_typed_fallback(client, make):
+    """The owner, at the shop, is told to take the phone's position; a coordinator, in an office, to type it (their
+    own position would put the shop at the office). A member reading a shop's page learns what to do when the code
+    will not scan."""
+    shop = make.shop(name="老兵面馆")
+    sign_in(client, make.coordinator())
+    review = client.get(f"/admin/shops/{shop.id}").get_data(as_text=True)
+    assert "在办公室点会填入办公室的位置" in review and "在店里点下面的按钮" not in review
+    client.post("/logout")
+    sign_in(client, shop.owner)
+    edit = client.get("/shop/edit").get_data(as_text=True)
+    assert "在店里点下面的按钮" in edit and "在办公室点" not in edit
+    page = client.get(f"/shops/{shop.id}").get_data(as_text=True)
+    assert "扫不出时，把手机优待码下方的数字或卡上的卡号报给店员输入" in page
