@@ -46,7 +46,8 @@ def record_each(actor, action, targets, now=None):
 
 
 def entries(action=None, actor=None, target_type=None, target_id=None, since=None, until=None, limit=200, offset=0):
-    """Audit entries, newest first, with optional filters; (items, total)."""
+    """Audit entries, newest first (by when they happened; an entry recorded later about an earlier moment, as an
+    import or the demo writes them, sits at its time), with optional filters; (items, total)."""
     query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action.like(f"{action}%"))
@@ -61,7 +62,8 @@ def entries(action=None, actor=None, target_type=None, target_id=None, since=Non
     if until:
         query = query.where(AuditEntry.at < until)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    items = db.session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                               .limit(limit).offset(offset)).all()
     return items, total
 
 

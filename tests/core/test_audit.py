@@ -182,3 +182,14 @@ def test_who_did_it_reads_as_a_person(client, make):
     assert f"操作人：m{member.id}" not in entries
     english = client.get("/admin/audit?lang=en").get_data(as_text=True)
     assert "王建国 (the beneficiary)" in english and "区双拥办 (coord)" in english
+
+
+def test_entries_are_newest_first_by_when_they_happened(make):
+    from datetime import datetime
+
+    coordinator = make.coordinator()
+    for day in (20, 28, 14):  # recorded in this order, about these days (as the demo back-dates its entries)
+        audit.record(coordinator, "shop.suspend", None, now=datetime(2026, 11, day, 3, 0), reason=str(day))
+    db.session.commit()
+    items, total = audit.entries()
+    assert total == 3 and [e.detail["reason"] for e in items] == ["28", "20", "14"]
