@@ -102,7 +102,8 @@ def build(rng, now, password, echo, shops=None, **options):
     # 20 s for the owners of 200 shops).
     password_hash = hash_password(password)
     for index, shop in enumerate(made):
-        owner = create_user("demo-owner" if index == 0 else f"owner{shop.id:03d}", None, "owner", shop=shop)
+        owner = create_user("demo-owner" if index == 0 else f"owner{shop.id:03d}", None, "owner", shop=shop,
+                            display_name="老王" if index == 0 else None)  # a name, as on the till's records
         owner.password_hash = password_hash
     create_user("demo-cashier", password, "cashier", shop=made[0], display_name="小王")
     db.session.flush()

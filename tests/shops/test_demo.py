@@ -23,6 +23,8 @@ def test_demo_shops_builds_that_many_approved_shops_with_offers_and_redemptions_
         assert any(o.is_active for o in shop.offers)
         assert shop.owner is not None and authenticate(shop.owner.username, "demo2026") == shop.owner
     assert db.session.scalar(select(User.shop_id).where(User.username == "demo-cashier")) == shops[0].id
+    # the demo's owner and cashier have names, as the till's records and the audit log show them
+    assert db.session.scalar(select(User.display_name).where(User.username == "demo-owner")) == "老王"
     assert db.session.scalar(select(func.count(Redemption.id))) == 3000
     per_shop = dict(db.session.execute(select(Redemption.shop_id, func.count()).group_by(Redemption.shop_id)).all())
     assert len(per_shop) >= 15  # spread over the network, not a handful of shops
