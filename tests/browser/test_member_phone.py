@@ -41,6 +41,10 @@ def test_activate_and_see_the_code_rotate(live_server, page, tmp_path):
     assert page.get_by_text("退役军人").first.is_visible()
     assert page.get_by_text("王*国").is_visible()
     assert page.locator("#clock").inner_text().count(":") == 2
+    # an elderly member reads the notes on their own page at the body's size, 16 px, not a form hint's
+    sizes = page.evaluate("""() => [...document.querySelectorAll('.member-code .hint, .member-code .muted.small')]
+        .filter(e => e.offsetParent).map(e => parseFloat(getComputedStyle(e).fontSize))""")
+    assert sizes and min(sizes) >= 16, sizes
     page.wait_for_function("document.getElementById('qr').complete")
     first = decode(page)
     assert first and first.startswith(live_server + "/v/")
