@@ -26,9 +26,7 @@ def pack():
     if prefers_html():
         return redirect(url_for("evidence.progress", **request.args), 303)
     args = query_args(PackQuerySchema())
-    job, new = services.request_pack(caller(), args["first_day"], args["last_day"], utcnow(), public_origin())
-    if new:
-        services.start_build(job)
+    job, _new = services.request_pack(caller(), args["first_day"], args["last_day"], utcnow(), public_origin())
     return zip_file(job) if job.status == "done" else building(job)
 
 

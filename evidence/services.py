@@ -51,7 +51,8 @@ def check_period(first_day, last_day, now):
 
 
 def request_pack(actor, first_day, last_day, now, origin, fresh=False):
-    """The pack of a period: the one building or built (unless `fresh`), else a new one queued. (pack, new)."""
+    """The pack of a period: the one building or built (unless `fresh`), else a new one, queued and its build
+    started (start_build). (pack, new)."""
     check_period(first_day, last_day, now)
     forget_expired(now)
     job = None if fresh else current_pack(first_day, last_day, now)
@@ -62,6 +63,8 @@ def request_pack(actor, first_day, last_day, now, origin, fresh=False):
                            requested_by_id=actor.id, requested_at=now, updated_at=now)
         db.session.add(job)
     db.session.commit()
+    if new:
+        start_build(job)
     return job, new
 
 

@@ -42,8 +42,6 @@ def _asked(values, fresh):
     if errors:
         return None, False, (render_template("evidence/progress.html", errors=errors, args=values), 422)
     job, new = services.request_pack(caller(), *period, now, public_origin(), fresh=fresh)
-    if new:
-        services.start_build(job)
     return job, new, None
 
 
